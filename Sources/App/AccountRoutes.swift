@@ -1,0 +1,123 @@
+import Accounts
+import Foundation
+import HTTP
+
+/// `/api/v1/signup`, `/session`, `/me`, `/tokens` and `/keys` (SPEC 2 and 9).
+struct AccountRoutes: Sendable {
+    let store: AccountStore
+    let auth: Authenticator
+
+    func register(in router: inout Router) {
+        router.add("POST", "/api/v1/signup", api(signUp))
+        router.add("POST", "/api/v1/session", api(logIn))
+        router.add("DELETE", "/api/v1/session", api(logOut))
+        router.add("GET", "/api/v1/me", api(me))
+        for (path, kind) in [("tokens", SecretKind.ingestToken), ("keys", .readKey)] {
+            router.add("GET", "/api/v1/\(path)", api { try list(kind, $0) })
+            router.add("POST", "/api/v1/\(path)", api { try issue(kind, $0) })
+            router.add("DELETE", "/api/v1/\(path)/{id}", api { try revoke(kind, $0) })
+        }
+    }
+
+    private func signUp(_ request: Request) throws -> Response {
+        let (email, password) = try credentials(request)
+        let (login, token) = try store.signUp(email: email, password: password, address: request.remoteAddress)
+        var response = Response.json(["account": Self.json(login.account), "token": Self.json(token)], status: 201)
+        response.headers.append(Header("Set-Cookie", Authenticator.sessionCookie(login.sessionID, secure: request.isSecure)))
+        return response
+    }
+
+    private func logIn(_ request: Request) throws -> Response {
+        let (email, password) = try credentials(request)
+        let login = try store.logIn(email: email, password: password, address: request.remoteAddress)
+        var response = Response.json(["account": Self.json(login.account)])
+        response.headers.append(Header("Set-Cookie", Authenticator.sessionCookie(login.sessionID, secure: request.isSecure)))
+        return response
+    }
+
+    private func logOut(_ request: Request) throws -> Response {
+        if let id = request.cookie(Authenticator.sessionCookie), !id.isEmpty { try store.endSession(id) }
+        var response = Response.noContent()
+        response.headers.append(Header("Set-Cookie", Authenticator.expiredCookie(secure: request.isSecure)))
+        return response
+    }
+
+    private func me(_ request: Request) throws -> Response {
+        let account = try auth.readerAccount(request)
+        let usage: JSON = ["metrics": 0, "lines": 0, "dropped_over_quota": 0, "bad_lines": 0]
+        return .json(["account": Self.json(account), "tenant": ["id": .string(account.tenantID)], "usage": usage])
+    }
+
+    private func list(_ kind: SecretKind, _ request: Request) throws -> Response {
+        let account = try auth.sessionAccount(request)
+        let items = try store.listSecrets(kind, tenantID: account.tenantID).map(Self.json)
+        return .json([kind == .ingestToken ? "tokens" : "keys": .array(items)])
+    }
+
+    private func issue(_ kind: SecretKind, _ request: Request) throws -> Response {
+        let account = try auth.sessionAccount(request)
+        let body = try jsonObject(request)
+        guard let name = body["name"]?.stringValue else { throw HTTPError.badRequest("field 'name' (a string) is required", code: "invalid_name") }
+        return .json(Self.json(try store.issueSecret(kind, tenantID: account.tenantID, name: name)), status: 201)
+    }
+
+    private func revoke(_ kind: SecretKind, _ request: Request) throws -> Response {
+        let account = try auth.sessionAccount(request)
+        guard let id = request.pathParameters["id"].flatMap({ Int64($0) }) else { throw HTTPError.notFound("\(kind.noun) not found") }
+        try store.revokeSecret(kind, tenantID: account.tenantID, id: id)
+        return .noContent()
+    }
+
+    // MARK: - Bodies
+
+    private func credentials(_ request: Request) throws -> (String, String) {
+        let body = try jsonObject(request)
+        guard let email = body["email"]?.stringValue else { throw HTTPError.badRequest("field 'email' (a string) is required", code: "invalid_email") }
+        guard let password = body["password"]?.stringValue else { throw HTTPError.badRequest("field 'password' (a string) is required", code: "weak_password") }
+        return (email, password)
+    }
+
+    /// A JSON object body; a body of another type is refused so that HTML forms of other sites cannot post here.
+    private func jsonObject(_ request: Request) throws -> JSON {
+        guard let type = request.header("Content-Type"), type.lowercased().hasPrefix("application/json") else {
+            throw HTTPError(415, code: "unsupported_media_type", "send the body as application/json")
+        }
+        return try request.jsonBody()
+    }
+
+    static func json(_ account: Account) -> JSON {
+        ["id": .number(Double(account.id)), "email": .string(account.email), "created_at": .string(Timestamp.iso(account.createdAt))]
+    }
+
+    static func json(_ info: SecretInfo) -> JSON {
+        [
+            "id": .number(Double(info.id)), "name": .string(info.name), "prefix": .string(info.prefix),
+            "created_at": .string(Timestamp.iso(info.createdAt)),
+            "last_used_at": info.lastUsedAt.map { .string(Timestamp.iso($0)) } ?? .null,
+        ]
+    }
+
+    static func json(_ issued: IssuedSecret) -> JSON {
+        guard case .object(var fields) = json(issued.info) else { return .null }
+        fields["value"] = .string(issued.value)
+        return .object(fields)
+    }
+}
+
+extension SecretKind {
+    var noun: String { self == .ingestToken ? "token" : "key" }
+}
+
+/// UTC timestamps as ISO 8601 text.
+enum Timestamp {
+    static func iso(_ seconds: Int64) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func iso(_ date: Date) -> String { iso(Int64(date.timeIntervalSince1970)) }
+}

@@ -1,0 +1,72 @@
+import HTTP
+
+/// `/healthz` and `/metrics` (SPEC 8): no tenant data, open to anyone who reaches the listener.
+struct OperationsRoutes: Sendable {
+    let health: ComponentHealth
+    /// The HTTP servers by listener name ("http", "https"), read at request time.
+    let servers: @Sendable () -> [(String, ServerMetrics)]
+
+    func register(in router: inout Router) {
+        router.add("GET", "/healthz", on: .eventLoop, healthz)
+        router.add("GET", "/metrics", on: .eventLoop, metrics)
+    }
+
+    private func healthz(_ request: Request) -> Response {
+        let components = health.snapshot.mapValues { c -> JSON in
+            [
+                "state": .string(c.state), "reason": .string(c.reason),
+                "changed_at": .string(Timestamp.iso(c.changedAt)), "change_count": .number(Double(c.changeCount)),
+            ]
+        }
+        let ok = health.allOnline
+        return .json(["status": .string(ok ? "ok" : "degraded"), "components": .object(components)], status: ok ? 200 : 503)
+    }
+
+    private func metrics(_ request: Request) -> Response {
+        var out = PrometheusText()
+        let servers = servers()
+        out.family("telewall_http_requests_total", "counter", "HTTP responses sent, by listener and status.") { add in
+            for (name, m) in servers {
+                for (status, count) in m.requestsByStatus.sorted(by: { $0.key < $1.key }) {
+                    add(["listener": name, "status": String(status)], Double(count))
+                }
+            }
+        }
+        let gauges: [(String, String, String, (ServerMetrics) -> Int)] = [
+            ("telewall_http_connections_open", "gauge", "Connections open now.", { $0.openConnections }),
+            ("telewall_http_connections_capacity", "gauge", "The connection cap.", { $0.capacity }),
+            ("telewall_http_connections_high_water", "gauge", "Most connections open at once since start.", { $0.highWaterMark }),
+            ("telewall_http_connections_refused_total", "counter", "Connections refused at the cap.", { $0.refusedConnections }),
+        ]
+        for (name, type, help, value) in gauges {
+            out.family(name, type, help) { add in
+                for (listener, m) in servers { add(["listener": listener], Double(value(m))) }
+            }
+        }
+        out.family("telewall_component_up", "gauge", "1 when the component is ONLINE.") { add in
+            for (name, c) in health.snapshot.sorted(by: { $0.key < $1.key }) {
+                add(["component": name], c.state == "ONLINE" ? 1 : 0)
+            }
+        }
+        return .text(out.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+}
+
+/// Prometheus text exposition format, version 0.0.4.
+struct PrometheusText {
+    private(set) var text = ""
+
+    mutating func family(_ name: String, _ type: String, _ help: String, _ samples: ((([String: String], Double) -> Void)) -> Void) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        samples { labels, value in
+            let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
+            text += rendered.isEmpty ? "\(name) " : "\(name){\(rendered)} "
+            text += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            text += "\n"
+        }
+    }
+
+    private static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

@@ -1,0 +1,52 @@
+#ifndef TELEWALL_CLINUX_H
+#define TELEWALL_CLINUX_H
+
+
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+/// epoll_event is packed on x86_64; these accessors keep Swift away from its layout.
+static inline int cl_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = { .events = events, .data = { .u64 = data } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static inline int cl_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = { .events = events, .data = { .u64 = data } };
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static inline int cl_epoll_del(int epfd, int fd) {
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/// Waits and copies ready events into two plain arrays (events, data).
+static inline int cl_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int max, int timeout_ms) {
+    struct epoll_event buf[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, buf, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        events[i] = buf[i].events;
+        data[i] = buf[i].data.u64;
+    }
+    return n;
+}
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; defined in CLinux.c, which is built with _GNU_SOURCE.
+int cl_accept4(int fd, struct sockaddr_storage *addr, socklen_t *len);
+
+static inline int cl_errno(void) { return errno; }
+
+static inline void cl_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+#endif

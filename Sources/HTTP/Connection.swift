@@ -1,0 +1,97 @@
+import Posix
+import TLS
+
+/// One client connection, owned by exactly one event loop thread.
+final class Connection {
+    enum ReadOutcome {
+        case bytes
+        case wouldBlock
+        case endOfFile
+        case failed
+    }
+
+    let fd: FileDescriptor
+    let token: UInt64
+    let remote: SocketAddress
+    let tls: TLSSession?
+    var parser: RequestParser
+    /// Serialized responses not yet written, from `outputOffset` on.
+    var output: [UInt8] = []
+    var outputOffset = 0
+    /// A request of this connection is running on the worker pool.
+    var inFlight = false
+    /// Close once `output` is written (a `Connection: close` response or a fatal parse error).
+    var closeAfterWrite = false
+    var peerClosed = false
+    /// When the current request's first byte arrived, or nil between requests.
+    var requestStartedAt: Double?
+    var deadline: Double
+
+    init(fd: FileDescriptor, token: UInt64, remote: SocketAddress, tls: TLSSession?, limits: ParserLimits, deadline: Double) {
+        self.fd = fd
+        self.token = token
+        self.remote = remote
+        self.tls = tls
+        self.parser = RequestParser(limits: limits)
+        self.deadline = deadline
+    }
+
+    var hasPendingOutput: Bool { outputOffset < output.count }
+
+    /// Reads what the socket has into the parser.
+    func read(scratch: UnsafeMutableRawBufferPointer) -> ReadOutcome {
+        if let tls {
+            switch tls.read(into: scratch) {
+            case .bytes(let n):
+                parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                return .bytes
+            case .wantRead, .wantWrite: return .wouldBlock
+            case .closed: return .endOfFile
+            case .failed: return .failed
+            }
+        }
+        do {
+            switch try fd.read(into: scratch) {
+            case .wouldBlock: return .wouldBlock
+            case .done(0): return .endOfFile
+            case .done(let n):
+                parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                return .bytes
+            }
+        } catch {
+            return .failed
+        }
+    }
+
+    /// Writes pending output until done or the socket is full; false on a broken connection.
+    func flush() -> Bool {
+        while hasPendingOutput {
+            let written: Int? = output.withUnsafeBytes { all in
+                let pending = UnsafeRawBufferPointer(rebasing: all[outputOffset...])
+                if let tls {
+                    switch tls.write(pending) {
+                    case .bytes(let n): return n
+                    case .wantRead, .wantWrite: return 0
+                    case .closed, .failed: return nil
+                    }
+                }
+                switch try? fd.send(pending) {
+                case .done(let n): return n
+                case .wouldBlock: return 0
+                case nil: return nil
+                }
+            }
+            guard let written else { return false }
+            if written == 0 { return true }
+            outputOffset += written
+        }
+        output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
+        outputOffset = 0
+        return true
+    }
+
+    func close() {
+        tls?.shutdown()
+        fd.close()
+    }
+}

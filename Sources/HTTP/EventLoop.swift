@@ -1,0 +1,269 @@
+import Foundation
+import Logging
+import Posix
+import Synchronization
+import TLS
+
+/// One thread's epoll loop: accepts, reads, parses, dispatches and writes for its connections.
+final class EventLoop: @unchecked Sendable {
+    // @unchecked: everything but `mailbox` and `stopDeadline` is touched only by the loop's own thread;
+    // those two are synchronized (Mutex, Atomic) and other threads use nothing else.
+    private struct Completion {
+        let token: UInt64
+        let response: Response
+        let keepAlive: Bool
+        let omitBody: Bool
+    }
+
+    private static let listenerToken: UInt64 = 0
+    private let epoll: Epoll
+    private let listener: FileDescriptor
+    private let configuration: ServerConfiguration
+    private let router: Router
+    private let pool: WorkerPool
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private let mailbox = Mutex<[Completion]>([])
+    private let stopDeadline = Atomic<Double>(.infinity)
+
+    private var connections: [UInt64: Connection] = [:]
+    private var nextToken: UInt64 = 1
+    private var dates = HTTPDateCache()
+    private var stopping = false
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+    init(listener: FileDescriptor, configuration: ServerConfiguration, router: Router, pool: WorkerPool, metrics: ServerMetrics, logger: Logger) throws {
+        self.epoll = try Epoll()
+        self.listener = listener
+        self.configuration = configuration
+        self.router = router
+        self.pool = pool
+        self.metrics = metrics
+        self.logger = logger
+        try epoll.add(listener, events: [.readable, .exclusive], token: Self.listenerToken)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Asks the loop to stop accepting and to exit once its connections are done or `deadline` passes.
+    func requestStop(deadline: Double) {
+        stopDeadline.store(deadline, ordering: .sequentiallyConsistent)
+        epoll.wake()
+    }
+
+    func run() {
+        let tick = Int32(max(10, min(1000, configuration.headerTimeout * 250)))
+        var nextSweep = monotonicSeconds() + Double(tick) / 1000
+        while true {
+            do {
+                try epoll.wait(timeoutMilliseconds: tick) { token, events in handle(token: token, events: events) }
+            } catch {
+                logger.error("epoll_wait failed: \(error)")
+                break
+            }
+            let now = monotonicSeconds()
+            if !stopping, stopDeadline.load(ordering: .sequentiallyConsistent) < .infinity { beginStopping() }
+            if now >= nextSweep {
+                sweep(now: now)
+                nextSweep = now + Double(tick) / 1000
+            }
+            if stopping && (connections.isEmpty || now > stopDeadline.load(ordering: .sequentiallyConsistent)) { break }
+        }
+        for connection in connections.values { close(connection) }
+    }
+
+    private func handle(token: UInt64, events: Epoll.Events) {
+        switch token {
+        case Self.listenerToken: acceptConnections()
+        case Epoll.wakeToken: deliverCompletions()
+        default:
+            guard let connection = connections[token] else { return }
+            drive(connection)
+        }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptConnections() {
+        for _ in 0..<128 where !stopping {
+            guard case .done(let (fd, remote))? = try? Socket.accept(listener) else { return }
+            guard metrics.claimConnection() else {
+                refuse(fd)
+                continue
+            }
+            let tls: TLSSession?
+            do {
+                tls = try configuration.tls.map { try $0.makeSession(fd: fd.rawValue) }
+            } catch {
+                logger.warning("TLS session setup failed: \(error)")
+                fd.close()
+                metrics.releaseConnection()
+                continue
+            }
+            let token = nextToken
+            nextToken += 1
+            let connection = Connection(
+                fd: fd, token: token, remote: remote, tls: tls, limits: configuration.limits,
+                deadline: monotonicSeconds() + configuration.idleTimeout)
+            do {
+                try epoll.add(fd, events: [.readable, .writable, .hangup, .edgeTriggered], token: token)
+            } catch {
+                fd.close()
+                metrics.releaseConnection()
+                continue
+            }
+            connections[token] = connection
+        }
+    }
+
+    /// Past the connection cap: answer 503 at once (best effort) and close, so the client learns why.
+    private func refuse(_ fd: FileDescriptor) {
+        var response = HTTPError(503, code: "over_capacity", "the server is at its connection limit; retry shortly").response
+        response.headers.append(Header("Retry-After", "1"))
+        let bytes = response.serialized(date: dates.current(), keepAlive: false, omitBody: false)
+        if configuration.tls == nil { _ = bytes.withUnsafeBytes { try? fd.send($0) } }
+        fd.close()
+    }
+
+    // MARK: - Driving a connection
+
+    /// Moves a connection forward as far as it can go without blocking.
+    private func drive(_ c: Connection) {
+        while true {
+            guard c.flush() else { return close(c) }
+            if c.hasPendingOutput {
+                c.deadline = monotonicSeconds() + configuration.writeTimeout
+                return
+            }
+            if c.closeAfterWrite { return close(c) }
+            if c.inFlight {
+                c.deadline = .infinity
+                return
+            }
+            do {
+                if let event = try c.parser.next() {
+                    switch event {
+                    case .expectsContinue: c.output += Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                    case .request(let request):
+                        c.requestStartedAt = nil
+                        dispatch(request, on: c)
+                    }
+                    continue
+                }
+            } catch {
+                enqueue(error.response, on: c, keepAlive: false, omitBody: false)
+                continue
+            }
+            if c.peerClosed { return close(c) }
+            switch c.read(scratch: scratch) {
+            case .bytes:
+                if c.requestStartedAt == nil { c.requestStartedAt = monotonicSeconds() }
+            case .wouldBlock:
+                c.deadline = readDeadline(c)
+                return
+            case .endOfFile:
+                c.peerClosed = true
+            case .failed:
+                return close(c)
+            }
+        }
+    }
+
+    private func readDeadline(_ c: Connection) -> Double {
+        guard let started = c.requestStartedAt, !c.parser.isIdle else {
+            return monotonicSeconds() + configuration.idleTimeout
+        }
+        return started + (c.parser.isReadingHead ? configuration.headerTimeout : configuration.requestTimeout)
+    }
+
+    private func dispatch(_ request: Request, on c: Connection) {
+        var request = request
+        request.remoteAddress = c.remote.host
+        request.isSecure = c.tls != nil
+        let keepAlive = request.wantsKeepAlive && !stopping
+        let omitBody = request.method == "HEAD"
+        let (placement, handler) = router.resolve(&request)
+        switch placement {
+        case .eventLoop:
+            enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody)
+        case .workerPool:
+            let token = c.token
+            let logger = logger
+            let accepted = pool.submit { [self, request] in
+                let response = Self.respond(handler, request, logger: logger)
+                mailbox.withLock { $0.append(Completion(token: token, response: response, keepAlive: keepAlive, omitBody: omitBody)) }
+                epoll.wake()
+            }
+            if accepted {
+                c.inFlight = true
+            } else {
+                let busy = HTTPError(503, code: "busy", "the server is busy; retry shortly", headers: [Header("Retry-After", "1")])
+                enqueue(busy.response, on: c, keepAlive: keepAlive, omitBody: omitBody)
+            }
+        }
+    }
+
+    private func respond(_ handler: Handler, _ request: Request) -> Response {
+        Self.respond(handler, request, logger: logger)
+    }
+
+    /// Runs a handler; an `HTTPError` becomes its response, anything else a 500 that leaks nothing.
+    private static func respond(_ handler: Handler, _ request: Request, logger: Logger) -> Response {
+        do {
+            return try handler(request)
+        } catch let error as HTTPError {
+            return error.response
+        } catch {
+            logger.error("\(request.method) \(request.path) failed: \(error)")
+            return HTTPError(500, code: "internal", "internal server error").response
+        }
+    }
+
+    private func enqueue(_ response: Response, on c: Connection, keepAlive: Bool, omitBody: Bool) {
+        metrics.count(status: response.status)
+        c.output += response.serialized(date: dates.current(), keepAlive: keepAlive, omitBody: omitBody)
+        if !keepAlive { c.closeAfterWrite = true }
+    }
+
+    private func deliverCompletions() {
+        let completions = mailbox.withLock { box -> [Completion] in
+            defer { box.removeAll(keepingCapacity: true) }
+            return box
+        }
+        for completion in completions {
+            guard let c = connections[completion.token] else { continue }
+            c.inFlight = false
+            enqueue(completion.response, on: c, keepAlive: completion.keepAlive && !stopping, omitBody: completion.omitBody)
+            drive(c)
+        }
+    }
+
+    // MARK: - Timeouts and stopping
+
+    private func sweep(now: Double) {
+        for c in connections.values where now >= c.deadline {
+            if !c.parser.isIdle && !c.hasPendingOutput && !c.inFlight {
+                enqueue(HTTPError(408, code: "request_timeout", "the request took too long to arrive").response,
+                        on: c, keepAlive: false, omitBody: false)
+                _ = c.flush()
+            }
+            close(c)
+        }
+    }
+
+    private func beginStopping() {
+        stopping = true
+        epoll.remove(listener)
+        for c in connections.values where c.parser.isIdle && !c.inFlight && !c.hasPendingOutput {
+            close(c)
+        }
+    }
+
+    private func close(_ c: Connection) {
+        guard connections.removeValue(forKey: c.token) != nil else { return }
+        epoll.remove(c.fd)
+        c.close()
+        metrics.releaseConnection()
+    }
+}
+

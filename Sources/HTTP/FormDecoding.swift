@@ -1,0 +1,42 @@
+/// `application/x-www-form-urlencoded` and percent decoding.
+public enum FormDecoding {
+    /// Splits `a=1&b=2` into pairs, decoding `+` and `%XX`; malformed escapes are kept literally.
+    public static func decode(_ text: some StringProtocol) -> [(String, String)] {
+        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            if let eq = pair.firstIndex(of: "=") {
+                return (percentDecode(pair[..<eq], plusIsSpace: true), percentDecode(pair[pair.index(after: eq)...], plusIsSpace: true))
+            }
+            return (percentDecode(pair, plusIsSpace: true), "")
+        }
+    }
+
+    /// Decodes `%XX` escapes (and `+` as space when asked); invalid UTF-8 becomes U+FFFD.
+    public static func percentDecode(_ text: some StringProtocol, plusIsSpace: Bool = false) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "%"), i + 2 < bytes.count,
+                let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2])
+            {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(plusIsSpace && b == UInt8(ascii: "+") ? UInt8(ascii: " ") : b)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import Posix
+import Synchronization
+
+/// Telewall's HTTP/1.1 server: non-blocking sockets, one epoll loop per core, blocking handlers on a worker pool.
+public final class HTTPServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let metrics: ServerMetrics
+    private let router: Router
+    private let logger: Logger
+    private let state = Mutex<Running?>(nil)
+
+    private struct Running: Sendable {
+        let listener: FileDescriptor
+        let loops: [EventLoop]
+        let pool: WorkerPool
+        let finished: DispatchGroup
+    }
+
+    public init(configuration: ServerConfiguration, router: Router, metrics: ServerMetrics? = nil, logger: Logger) {
+        self.configuration = configuration
+        self.router = router
+        self.metrics = metrics ?? ServerMetrics(capacity: configuration.maxConnections)
+        self.logger = logger
+    }
+
+    /// Binds, starts the loops and returns the bound address (useful with port 0).
+    @discardableResult
+    public func start() throws -> SocketAddress {
+        Socket.ignoreSigpipe()
+        let listener = try Socket.listen(configuration.address)
+        let bound = try Socket.localAddress(listener)
+        let pool = WorkerPool(threads: configuration.workerThreads, maxQueued: configuration.maxQueuedJobs, name: "http-worker")
+        let finished = DispatchGroup()
+        var loops: [EventLoop] = []
+        for index in 0..<max(1, configuration.eventLoops) {
+            let loop = try EventLoop(
+                listener: listener, configuration: configuration, router: router, pool: pool, metrics: metrics, logger: logger)
+            loops.append(loop)
+            finished.enter()
+            let thread = Thread {
+                loop.run()
+                finished.leave()
+            }
+            thread.name = "http-loop-\(index)"
+            thread.start()
+        }
+        state.withLock { $0 = Running(listener: listener, loops: loops, pool: pool, finished: finished) }
+        logger.info("HTTP\(configuration.tls == nil ? "" : "S") listening on \(bound)")
+        return bound
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to `drainTimeout` seconds), then closes everything.
+    public func shutdown(drainTimeout: Double = 10) {
+        guard let running = state.withLock({ state -> Running? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        let deadline = monotonicSeconds() + drainTimeout
+        for loop in running.loops { loop.requestStop(deadline: deadline) }
+        running.finished.wait()
+        running.pool.stop()
+        running.listener.close()
+    }
+}
+

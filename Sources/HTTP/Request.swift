@@ -1,0 +1,95 @@
+/// A parsed HTTP/1.x request with its whole body.
+public struct Request: Sendable {
+    public var method: String
+    /// The request target as sent, e.g. `/render?target=a.b`.
+    public var target: String
+    public var isHTTP11: Bool
+    public var headers: [Header]
+    public var body: [UInt8]
+    /// The client's address, filled in by the server.
+    public var remoteAddress: String = ""
+    /// Values of `{name}` segments of the matched route, percent-decoded.
+    public var pathParameters: [String: String] = [:]
+    /// Whether the request arrived over TLS.
+    public var isSecure: Bool = false
+
+    public init(method: String, target: String, isHTTP11: Bool = true, headers: [Header] = [], body: [UInt8] = []) {
+        self.method = method
+        self.target = target
+        self.isHTTP11 = isHTTP11
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The path part of the target, still percent-encoded.
+    public var path: Substring {
+        target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+    }
+
+    /// The raw query string, without `?`.
+    public var queryString: Substring {
+        target.firstIndex(of: "?").map { target[target.index(after: $0)...] } ?? ""
+    }
+
+    /// Query parameters in order; a name may repeat (`target=a&target=b`).
+    public var queryItems: [(String, String)] { FormDecoding.decode(queryString) }
+
+    /// The first value of query parameter `name`.
+    public func query(_ name: String) -> String? {
+        queryItems.first { $0.0 == name }?.1
+    }
+
+    /// The first value of header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with `keep-alive`).
+    public var wantsKeepAlive: Bool {
+        let connection = header("Connection")?.lowercased() ?? ""
+        if isHTTP11 { return !connection.contains("close") }
+        return connection.contains("keep-alive")
+    }
+
+    /// The value of cookie `name`.
+    public func cookie(_ name: String) -> String? {
+        guard let header = header("Cookie") else { return nil }
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingSpaces
+            if let eq = pair.firstIndex(of: "="), pair[..<eq] == name {
+                return String(pair[pair.index(after: eq)...])
+            }
+        }
+        return nil
+    }
+
+    /// The bearer credential of the `Authorization` header.
+    public var bearerToken: String? {
+        guard let value = header("Authorization"), value.count > 7,
+            value.prefix(7).lowercased() == "bearer "
+        else { return nil }
+        return String(value.dropFirst(7)).trimmingSpaces
+    }
+
+    /// The body decoded as a JSON object, or a 400 naming the problem.
+    public func jsonBody() throws(HTTPError) -> JSON {
+        guard !body.isEmpty else { throw .badRequest("the request body is empty; a JSON object was expected") }
+        guard let value = JSON.parse(body) else { throw .badRequest("the request body is not valid JSON") }
+        guard case .object = value else { throw .badRequest("the request body must be a JSON object") }
+        return value
+    }
+}
+
+extension StringProtocol {
+    func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        return zip(utf8, other.utf8).allSatisfy { a, b in (a | 0x20) == (b | 0x20) || a == b }
+    }
+
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

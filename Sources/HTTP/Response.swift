@@ -1,0 +1,46 @@
+/// An HTTP response; the server adds `Date`, `Content-Length` and `Connection`.
+public struct Response: Sendable {
+    public var status: Int
+    public var headers: [Header]
+    public var body: [UInt8]
+
+    public init(status: Int = 200, headers: [Header] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response with `nosniff`, as every API answer carries.
+    public static func json(_ value: JSON, status: Int = 200) -> Response {
+        Response(
+            status: status,
+            headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")],
+            body: value.bytes)
+    }
+
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [Header("Content-Type", contentType)], body: Array(text.utf8))
+    }
+
+    public static func noContent() -> Response { Response(status: 204) }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    /// The bytes on the wire. `omitBody` is for HEAD and 304, which keep their headers only.
+    func serialized(date: String, keepAlive: Bool, omitBody: Bool) -> [UInt8] {
+        var head = "HTTP/1.1 \(status) \(StatusLine.reason(status))\r\nDate: \(date)\r\nServer: telewall\r\n"
+        for header in headers where !header.name.caseInsensitiveEquals("Content-Length") {
+            head += "\(header.name): \(header.value)\r\n"
+        }
+        if status >= 200 && status != 204 && status != 304 {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        if !keepAlive { head += "Connection: close\r\n" }
+        head += "\r\n"
+        var bytes = Array(head.utf8)
+        if !omitBody && status != 304 && status != 204 { bytes += body }
+        return bytes
+    }
+}

@@ -1,0 +1,69 @@
+/// Where a handler runs: on the event loop (cheap, never blocks) or on the blocking worker pool.
+public enum HandlerPlacement: Sendable {
+    case eventLoop
+    case workerPool
+}
+
+public typealias Handler = @Sendable (Request) throws -> Response
+
+/// Routes by method and path; `{name}` segments capture a path parameter.
+public struct Router: Sendable {
+    struct Route: Sendable {
+        let method: String
+        let segments: [Substring]
+        let placement: HandlerPlacement
+        let handler: Handler
+    }
+
+    private var routes: [Route] = []
+    /// Answers GET and HEAD requests that no route matches (static files); nil means 404.
+    public var fallback: Handler?
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ path: String, on placement: HandlerPlacement = .workerPool, _ handler: @escaping Handler) {
+        routes.append(Route(method: method, segments: Router.segments(of: path), placement: placement, handler: handler))
+    }
+
+    /// The handler for a request with its path parameters, or the error to answer with.
+    func resolve(_ request: inout Request) -> (HandlerPlacement, Handler) {
+        let segments = Router.segments(of: request.path)
+        var allowed: [String] = []
+        for route in routes where route.segments.count == segments.count {
+            guard let parameters = Router.match(route.segments, segments) else { continue }
+            let method = request.method == "HEAD" && route.method == "GET" ? "GET" : request.method
+            guard route.method == method else {
+                allowed.append(route.method)
+                continue
+            }
+            request.pathParameters = parameters
+            return (route.placement, route.handler)
+        }
+        if !allowed.isEmpty {
+            let allow = Array(Set(allowed + (allowed.contains("GET") ? ["HEAD"] : []))).sorted().joined(separator: ", ")
+            let error = HTTPError(405, code: "method_not_allowed", "\(request.method) is not allowed here", headers: [Header("Allow", allow)])
+            return (.eventLoop, { _ in error.response })
+        }
+        if let fallback, request.method == "GET" || request.method == "HEAD" {
+            return (.eventLoop, fallback)
+        }
+        return (.eventLoop, { _ in HTTPError.notFound("no such endpoint").response })
+    }
+
+    private static func segments(of path: some StringProtocol) -> [Substring] {
+        Substring(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
+    }
+
+    private static func match(_ pattern: [Substring], _ path: [Substring]) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        for (p, s) in zip(pattern, path) {
+            if p.hasPrefix("{") && p.hasSuffix("}") {
+                guard !s.isEmpty else { return nil }
+                parameters[String(p.dropFirst().dropLast())] = FormDecoding.percentDecode(s)
+            } else if p != s {
+                return nil
+            }
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,27 @@
+import Posix
+import TLS
+
+/// How an `HTTPServer` listens and what it tolerates from clients.
+public struct ServerConfiguration: Sendable {
+    public var address: SocketAddress
+    /// When set, every connection speaks TLS through the same code path.
+    public var tls: TLSContext?
+    public var eventLoops = 2
+    public var workerThreads = 8
+    public var maxQueuedJobs = 4096
+    public var maxConnections = 4096
+    public var limits = ParserLimits()
+    /// Seconds a client may take to send a request head.
+    public var headerTimeout = 10.0
+    /// Seconds a client may take to send a whole request, head and body.
+    public var requestTimeout = 30.0
+    /// Seconds a keep-alive connection may sit idle between requests.
+    public var idleTimeout = 60.0
+    /// Seconds a client may take to read a response before it is dropped.
+    public var writeTimeout = 30.0
+
+    public init(address: SocketAddress, tls: TLSContext? = nil) {
+        self.address = address
+        self.tls = tls
+    }
+}

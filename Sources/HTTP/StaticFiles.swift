@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// Serves files under one directory with MIME types and ETags; no request path can leave it.
+public final class StaticFiles: Sendable {
+    private struct CachedFile: Sendable {
+        let size: Int
+        let modified: Int
+        let etag: String
+        let body: [UInt8]
+    }
+
+    private let root: String
+    private let cache = Mutex<[String: CachedFile]>([:])
+    private static let maxCachedFileSize = 1 << 20
+
+    /// The policy on every page: scripts, styles and data from this origin only.
+    public static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+
+    public init(root: String) {
+        self.root = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// The handler for GET and HEAD: `/` is `index.html`, `/account` is `account.html`.
+    public func respond(to request: Request) -> Response {
+        guard let relative = Self.safeRelativePath(String(request.path)) else {
+            return HTTPError.notFound().response
+        }
+        let candidates = relative.isEmpty ? ["index.html"] : (relative.contains(".") ? [relative] : [relative + ".html", relative])
+        for candidate in candidates {
+            if let file = load(candidate) {
+                return response(for: file, name: candidate, ifNoneMatch: request.header("If-None-Match"))
+            }
+        }
+        return HTTPError.notFound().response
+    }
+
+    /// Percent-decodes and checks a URL path: no `..`, `.`-files, NUL or backslash. Nil when unsafe.
+    static func safeRelativePath(_ path: String) -> String? {
+        let decoded = FormDecoding.percentDecode(path)
+        guard !decoded.contains("\0"), !decoded.contains("\\"), decoded.hasPrefix("/") else { return nil }
+        let segments = decoded.split(separator: "/", omittingEmptySubsequences: true)
+        guard segments.allSatisfy({ !$0.hasPrefix(".") }) else { return nil }
+        return segments.joined(separator: "/")
+    }
+
+    private func load(_ relative: String) -> CachedFile? {
+        let path = root + "/" + relative
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(info.st_size)
+        let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+        if let cached = cache.withLock({ $0[relative] }), cached.size == size, cached.modified == modified {
+            return cached
+        }
+        guard let data = FileManager.default.contents(atPath: path), data.count == size else { return nil }
+        let file = CachedFile(size: size, modified: modified, etag: "\"\(String(size, radix: 16))-\(String(modified, radix: 16))\"", body: [UInt8](data))
+        if size <= Self.maxCachedFileSize { cache.withLock { $0[relative] = file } }
+        return file
+    }
+
+    private func response(for file: CachedFile, name: String, ifNoneMatch: String?) -> Response {
+        var headers = [
+            Header("Content-Type", Self.mimeType(of: name)),
+            Header("ETag", file.etag),
+            Header("Cache-Control", "no-cache"),
+            Header("X-Content-Type-Options", "nosniff"),
+        ]
+        if name.hasSuffix(".html") {
+            headers.append(Header("Content-Security-Policy", Self.contentSecurityPolicy))
+            headers.append(Header("Referrer-Policy", "no-referrer"))
+        }
+        if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingSpaces == file.etag || $0.trimmingSpaces == "*" }) {
+            return Response(status: 304, headers: headers)
+        }
+        return Response(status: 200, headers: headers, body: file.body)
+    }
+
+    static func mimeType(of name: String) -> String {
+        switch name.split(separator: ".").last?.lowercased() ?? "" {
+        case "html": "text/html; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "js", "mjs": "text/javascript; charset=utf-8"
+        case "json": "application/json"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        case "ico": "image/x-icon"
+        case "txt": "text/plain; charset=utf-8"
+        case "woff2": "font/woff2"
+        default: "application/octet-stream"
+        }
+    }
+}
