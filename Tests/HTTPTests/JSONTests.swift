@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@testable import HTTP
+
+@Suite struct JSONTests {
+    @Test func stringsEscapeMarkupCharacters() {
+        let text = JSON.object(["name": .string("<script>&\"\\\n\u{1}é")]).text
+        #expect(text == #"{"name":"\u003cscript\u003e\u0026\"\\\n\u0001é"}"#)
+        // Foundation reads back the same string.
+        let back = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+        #expect(back?["name"] == "<script>&\"\\\n\u{1}é")
+    }
+
+    @Test func numbersPrintIntegersWithoutFractionAndNonFiniteAsNull() {
+        #expect(JSON.array([3, .number(2.5), .number(.nan), .number(-.infinity), .number(1e20)]).text == "[3,2.5,null,null,1e+20]")
+    }
+
+    @Test(arguments: [
+        (#"{"a":[1,2.5,-3e2,true,false,null],"b":{"c":"\u00e9\ud83d\ude00"}}"#, true),
+        ("{}", true), ("[]", true), (#""x""#, true), ("01", false), ("{", false), (#"{"a":1,}"#, false),
+        ("[1 2]", false), (#""\x""#, false), ("tru", false), ("1.", false), ("-", false), ("\"\u{1}\"", false),
+        (String(repeating: "[", count: 100) + String(repeating: "]", count: 100), false),
+    ])
+    func parserAcceptsExactlyValidJSON(text: String, valid: Bool) {
+        #expect((JSON.parse(Array(text.utf8)) != nil) == valid, "\(text)")
+        let foundation = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) != nil
+        if valid { #expect(foundation, "Foundation cannot read \(text)") }
+    }
+
+    @Test func parsedValuesMatchFoundation() {
+        let text = #"{"a":[1,2.5,-300,true,null],"b":{"c":"é😀"}}"#
+        #expect(JSON.parse(Array(text.utf8)) == .object(["a": [1, .number(2.5), .number(-300), true, nil], "b": ["c": "é😀"]]))
+    }
+}

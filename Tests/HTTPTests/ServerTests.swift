@@ -1,0 +1,222 @@
+import Foundation
+import Logging
+import Posix
+import TLS
+import Testing
+import TestSupport
+
+@testable import HTTP
+
+/// A server on a loopback port with a small test router and short timeouts.
+final class TestServer {
+    let server: HTTPServer
+    let port: UInt16
+    let publicDirectory: String
+
+    init(maxConnections: Int = 64, headerTimeout: Double = 0.4, idleTimeout: Double = 2, tls: TLSContext? = nil) throws {
+        publicDirectory = temporaryDirectory()
+        var router = Router()
+        router.add("GET", "/hello", on: .eventLoop) { _ in .text("hello") }
+        router.add("POST", "/echo") { request in Response(status: 200, headers: [Header("Content-Type", "application/octet-stream")], body: request.body) }
+        router.add("GET", "/slow") { _ in
+            usleep(300_000)
+            return .text("slow done")
+        }
+        router.add("GET", "/items/{id}", on: .eventLoop) { .text("item " + ($0.pathParameters["id"] ?? "?")) }
+        router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
+        let files = StaticFiles(root: publicDirectory)
+        router.fallback = { files.respond(to: $0) }
+        var configuration = ServerConfiguration(address: SocketAddress(host: "127.0.0.1", port: 0), tls: tls)
+        configuration.maxConnections = maxConnections
+        configuration.headerTimeout = headerTimeout
+        configuration.requestTimeout = headerTimeout * 2
+        configuration.idleTimeout = idleTimeout
+        server = HTTPServer(configuration: configuration, router: router, logger: Logger(label: "test"))
+        port = try server.start().port
+    }
+
+    deinit { server.shutdown(drainTimeout: 1) }
+
+    func client(timeout: Double = 5) throws -> RawHTTPClient { try RawHTTPClient(port: port, timeout: timeout) }
+}
+
+
+@Suite struct ServerTests {
+    @Test func keepAliveServesManyRequestsOnOneConnection() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        for i in 0..<20 {
+            let r = c.request("GET", "/items/\(i)")
+            #expect(r?.status == 200 && r?.text == "item \(i)")
+            #expect(r?.header("Connection") == nil)
+            #expect(r?.header("Date")?.hasSuffix(" GMT") == true)
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        c.send("GET /slow HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcdGET /hello HTTP/1.1\r\n\r\nGET /items/x%20y HTTP/1.1\r\n\r\n")
+        #expect(c.readResponse()?.text == "slow done")
+        #expect(c.readResponse()?.text == "abcd")
+        #expect(c.readResponse()?.text == "hello")
+        #expect(c.readResponse()?.text == "item x y")
+    }
+
+    @Test func connectionCloseIsHonoured() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        let r = c.request("GET", "/hello", headers: ["Connection": "close"])
+        #expect(r?.header("Connection") == "close")
+        #expect(c.isClosedByServer())
+    }
+
+    @Test func aSlowClientDoesNotBlockOthersAndTimesOutWith408() throws {
+        let t = try TestServer(headerTimeout: 0.4)
+        let slow = try t.client()
+        slow.send("GET /hello HTTP/1.1\r\nX-Partial: ")
+        let started = Date()
+        for _ in 0..<5 {
+            let other = try t.client()
+            #expect(other.request("GET", "/hello")?.status == 200)
+        }
+        #expect(Date().timeIntervalSince(started) < 0.4, "others were served while the slow client stalled")
+        let timedOut = slow.readResponse()
+        #expect(timedOut?.status == 408)
+        #expect(slow.isClosedByServer())
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosed() throws {
+        let t = try TestServer(idleTimeout: 0.3)
+        let c = try t.client()
+        #expect(c.request("GET", "/hello")?.status == 200)
+        #expect(c.isClosedByServer())
+    }
+
+    @Test func pastTheConnectionCapTheServerAnswers503AndKeepsServing() throws {
+        let t = try TestServer(maxConnections: 3)
+        let held = try (0..<3).map { _ in try t.client() }
+        for c in held { #expect(c.request("GET", "/hello")?.status == 200) }
+        let refused = try t.client()
+        let answer = refused.readResponse()
+        #expect(answer?.status == 503)
+        #expect(answer?.json["error"] != nil)
+        #expect(answer?.header("Retry-After") == "1")
+        #expect(t.server.metrics.refusedConnections == 1)
+        #expect(t.server.metrics.highWaterMark == 3)
+        // The held connections still work, and a freed slot is usable again.
+        #expect(held[0].request("GET", "/hello", headers: ["Connection": "close"])?.status == 200)
+        #expect(eventually { t.server.metrics.openConnections == 2 })
+        #expect(try t.client().request("GET", "/hello")?.status == 200)
+    }
+
+    @Test func oversizedHeadAndBodyAreRefused() throws {
+        let t = try TestServer()
+        let c1 = try t.client()
+        c1.send("GET /hello HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 20_000) + "\r\n\r\n")
+        #expect(c1.readResponse()?.status == 431)
+        let c2 = try t.client()
+        let r = c2.request("POST", "/echo", body: [UInt8](repeating: 1, count: 1024 * 1024 + 1))
+        #expect(r?.status == 413)
+        #expect(r?.json["error"] as? [String: String] == ["code": "body_too_large", "message": "request body exceeds 1048576 bytes"])
+        let c3 = try t.client()
+        #expect(c3.request("POST", "/echo", body: [UInt8](repeating: 7, count: 1024 * 1024))?.body.count == 1024 * 1024)
+    }
+
+    @Test func expectContinueGetsAnInterimResponse() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        c.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        #expect(c.readResponse()?.status == 100)
+        c.send("12345")
+        #expect(c.readResponse()?.text == "12345")
+    }
+
+    @Test func chunkedBodiesArrive() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        c.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n")
+        #expect(c.readResponse()?.text == "Wikipedia")
+    }
+
+    @Test func headHasHeadersButNoBody() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        let r = c.request("HEAD", "/hello")
+        #expect(r?.status == 200 && r?.body.isEmpty == true && r?.header("Content-Length") == "5")
+        #expect(c.request("GET", "/hello")?.text == "hello")
+    }
+
+    @Test func unknownPathsMethodsAndFailuresGetJSONErrors() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        let missing = c.request("POST", "/nowhere")
+        #expect(missing?.status == 404)
+        let wrongMethod = c.request("DELETE", "/hello")
+        #expect(wrongMethod?.status == 405 && wrongMethod?.header("Allow") == "GET, HEAD")
+        let failed = c.request("GET", "/fail")
+        #expect(failed?.status == 500)
+        #expect(failed?.text.contains("fileNoSuchFile") == false)
+        #expect((failed?.json["error"] as? [String: String])?["code"] == "internal")
+    }
+
+    @Test func shutdownDrainsInFlightRequestsAndStopsAccepting() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        c.send("GET /slow HTTP/1.1\r\n\r\n")
+        #expect(eventually { t.server.metrics.openConnections == 1 })
+        usleep(50_000)
+        let server = t.server
+        let stopper = Thread { server.shutdown(drainTimeout: 5) }
+        stopper.start()
+        let r = c.readResponse()
+        #expect(r?.text == "slow done")
+        #expect(r?.header("Connection") == "close")
+        #expect(eventually { (try? RawHTTPClient(port: t.port)) == nil })
+    }
+
+    @Test func bothEventLoopsServe() throws {
+        let t = try TestServer()
+        let clients = try (0..<8).map { _ in try t.client() }
+        for c in clients { #expect(c.request("GET", "/hello")?.status == 200) }
+    }
+}
+
+@Suite struct StaticFileTests {
+    static func server() throws -> TestServer {
+        let t = try TestServer()
+        try "<!doctype html><title>x</title>".write(toFile: t.publicDirectory + "/index.html", atomically: true, encoding: .utf8)
+        try "body{}".write(toFile: t.publicDirectory + "/app.css", atomically: true, encoding: .utf8)
+        try "secret".write(toFile: t.publicDirectory + "/.env", atomically: true, encoding: .utf8)
+        try "outside".write(toFile: t.publicDirectory + "/../outside-\(t.port).txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: t.publicDirectory + "/link.txt", withDestinationPath: "/etc/passwd")
+        return t
+    }
+
+    @Test func filesAreServedWithTypesEtagsAndPolicy() throws {
+        let t = try Self.server()
+        let c = try t.client()
+        let index = c.request("GET", "/")
+        #expect(index?.status == 200 && index?.header("Content-Type") == "text/html; charset=utf-8")
+        #expect(index?.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
+        let css = c.request("GET", "/app.css")
+        #expect(css?.header("Content-Type") == "text/css; charset=utf-8" && css?.text == "body{}")
+        let etag = try #require(css?.header("ETag"))
+        let again = c.request("GET", "/app.css", headers: ["If-None-Match": etag])
+        #expect(again?.status == 304 && again?.body.isEmpty == true)
+        try "body{color:red}".write(toFile: t.publicDirectory + "/app.css", atomically: true, encoding: .utf8)
+        let changed = c.request("GET", "/app.css", headers: ["If-None-Match": etag])
+        #expect(changed?.status == 200 && changed?.text == "body{color:red}")
+    }
+
+    @Test(arguments: [
+        "/../outside.txt", "/%2e%2e/outside.txt", "/..%2foutside.txt", "/%2E%2E%2Foutside.txt", "/.env", "/%2eenv",
+        "/link.txt", "/a/../../outside.txt", "/..\\outside.txt", "/%00index.html", "/index.html%00.css",
+    ])
+    func pathsCannotEscapeTheRoot(path: String) throws {
+        let t = try Self.server()
+        let c = try t.client()
+        let r = c.request("GET", path.replacingOccurrences(of: "outside.txt", with: "outside-\(t.port).txt"))
+        #expect(r?.status == 404, "\(path)")
+    }
+}
