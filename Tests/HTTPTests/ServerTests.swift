@@ -220,3 +220,44 @@ final class TestServer {
         #expect(r?.status == 404, "\(path)")
     }
 }
+
+@Suite struct TLSServerTests {
+    /// A self-signed certificate made by the `openssl` command for this test.
+    static func makeContext() throws -> TLSContext {
+        let dir = temporaryDirectory()
+        let (status, _) = try run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", "\(dir)/key.pem", "-out", "\(dir)/cert.pem", "-days", "1", "-subj", "/CN=localhost",
+        ])
+        #expect(status == 0)
+        return try TLSContext(certificateFile: "\(dir)/cert.pem", keyFile: "\(dir)/key.pem")
+    }
+
+    @Test func curlCompletesRequestsOverTLS() throws {
+        let t = try TestServer(tls: try Self.makeContext())
+        let (status, body) = try run("/usr/bin/curl", ["-sk", "--http1.1", "https://127.0.0.1:\(t.port)/hello", "https://127.0.0.1:\(t.port)/items/7"])
+        #expect(status == 0)
+        #expect(body == "helloitem 7")
+        let (postStatus, echoed) = try run("/usr/bin/curl", ["-sk", "--data-binary", "tls body", "https://127.0.0.1:\(t.port)/echo"])
+        #expect(postStatus == 0 && echoed == "tls body")
+    }
+
+    @Test func ourClientKeepsAliveAndPipelinesOverTLS() throws {
+        let t = try TestServer(tls: try Self.makeContext())
+        let fd = try Socket.connect(SocketAddress(host: "127.0.0.1", port: t.port))
+        defer { fd.close() }
+        let client = try TLSClient(fd: fd.rawValue, serverName: "localhost")
+        #expect(client.write(Array("GET /hello HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz".utf8)))
+        let received = String(decoding: client.read { String(decoding: $0, as: UTF8.self).hasSuffix("xyz") }, as: UTF8.self)
+        #expect(received.hasPrefix("HTTP/1.1 200 OK") && received.contains("\r\n\r\nhello") && received.hasSuffix("xyz"))
+    }
+
+    @Test func plainHTTPToTheTLSPortFailsCleanly() throws {
+        let t = try TestServer(tls: try Self.makeContext())
+        let c = try t.client(timeout: 2)
+        c.send("GET /hello HTTP/1.1\r\n\r\n")
+        #expect(c.readResponse() == nil)
+        let (status, body) = try run("/usr/bin/curl", ["-sk", "https://127.0.0.1:\(t.port)/hello"])
+        #expect(status == 0 && body == "hello")
+    }
+}
