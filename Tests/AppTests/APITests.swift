@@ -1,0 +1,263 @@
+import Foundation
+import GRDB
+import Logging
+import Posix
+import Testing
+import TestSupport
+
+@testable import App
+
+/// The whole service on loopback port 0 with its own data directory.
+final class RunningApp {
+    let app: TelewallApp
+    let port: UInt16
+    let data: String
+
+    init(configure: (inout Config) -> Void = { _ in }) throws {
+        data = temporaryDirectory()
+        var config = Config()
+        config.dataDirectory = data
+        config.http = SocketAddress(host: "127.0.0.1", port: 0)
+        configure(&config)
+        app = try buildApp(config: config, logger: Logger(label: "test"))
+        try app.start()
+        port = app.address(of: "http")!.port
+    }
+
+    deinit { app.stop(drainTimeout: 1) }
+
+    func client() throws -> RawHTTPClient { try RawHTTPClient(port: port) }
+
+    /// Sends one JSON request on a new connection.
+    func call(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]) throws -> RawResponse {
+        var headers = headers
+        if json != nil && headers["Content-Type"] == nil { headers["Content-Type"] = "application/json" }
+        return try #require(try client().request(method, path, headers: headers, body: Array((json ?? "").utf8)))
+    }
+
+    /// Signs up and returns the session cookie header value and the first token.
+    func signUp(_ email: String, password: String = "password-123") throws -> (cookie: String, token: String) {
+        let r = try call("POST", "/api/v1/signup", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+        #expect(r.status == 201)
+        let setCookie = try #require(r.header("Set-Cookie"))
+        let token = ((r.json["token"] as? [String: Any])?["value"] as? String) ?? ""
+        return (String(setCookie.split(separator: ";")[0]), token)
+    }
+}
+
+func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any])?["code"] as? String }
+
+@Suite struct SignUpAndSessionTests {
+    @Test func signUpReturnsTheAccountTheFirstTokenAndASessionCookie() throws {
+        let t = try RunningApp()
+        let r = try t.call("POST", "/api/v1/signup", json: #"{"email":"dev@example.com","password":"password-123"}"#)
+        #expect(r.status == 201)
+        #expect(r.header("Content-Type") == "application/json" && r.header("X-Content-Type-Options") == "nosniff")
+        let account = try #require(r.json["account"] as? [String: Any])
+        let token = try #require(r.json["token"] as? [String: Any])
+        #expect(account["email"] as? String == "dev@example.com" && account["id"] != nil)
+        #expect(token["name"] as? String == "default" && token["id"] != nil)
+        let value = try #require(token["value"] as? String)
+        #expect(value.count >= 26 && value.range(of: "^[a-z0-9]+$", options: .regularExpression) != nil)
+        let cookie = try #require(r.header("Set-Cookie"))
+        #expect(cookie.hasPrefix("tw_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
+        #expect(!cookie.contains("Secure"))
+    }
+
+    @Test func signUpErrorsHaveTheirStatusAndCode() throws {
+        let t = try RunningApp()
+        _ = try t.signUp("taken@example.com")
+        let cases: [(String?, [String: String], Int, String)] = [
+            (#"{"email":"TAKEN@example.com","password":"password-123"}"#, [:], 409, "email_taken"),
+            (#"{"email":"nope","password":"password-123"}"#, [:], 400, "invalid_email"),
+            (#"{"email":"ok@example.com","password":"short"}"#, [:], 400, "weak_password"),
+            (#"{"email":"ok@example.com"}"#, [:], 400, "weak_password"),
+            (#"{"email":1,"password":"password-123"}"#, [:], 400, "invalid_email"),
+            ("not json", [:], 400, "bad_request"),
+            ("[1,2]", [:], 400, "bad_request"),
+            ("", [:], 400, "bad_request"),
+            ("email=a%40b.io&password=password-123", ["Content-Type": "application/x-www-form-urlencoded"], 415, "unsupported_media_type"),
+        ]
+        for (body, headers, status, code) in cases {
+            let r = try t.call("POST", "/api/v1/signup", json: body, headers: headers)
+            #expect(r.status == status, "\(body ?? "")")
+            #expect(errorCode(r) == code, "\(body ?? "")")
+            #expect(r.header("Set-Cookie") == nil)
+        }
+    }
+
+    @Test func signUpsFromOneAddressGet429WithRetryAfter() throws {
+        let t = try RunningApp { $0.signupLimit = 2 }
+        _ = try t.signUp("a@example.com")
+        _ = try t.signUp("b@example.com")
+        let r = try t.call("POST", "/api/v1/signup", json: #"{"email":"c@example.com","password":"password-123"}"#)
+        #expect(r.status == 429 && errorCode(r) == "too_many_attempts")
+        #expect(Int(r.header("Retry-After") ?? "") ?? 0 > 3500)
+    }
+
+    @Test func logInLogOutAndThrottling() throws {
+        let t = try RunningApp { $0.loginLimit = 2 }
+        _ = try t.signUp("dev@example.com")
+        let ok = try t.call("POST", "/api/v1/session", json: #"{"email":"dev@example.com","password":"password-123"}"#)
+        #expect(ok.status == 200 && (ok.json["account"] as? [String: Any])?["email"] as? String == "dev@example.com")
+        let cookie = String(try #require(ok.header("Set-Cookie")).split(separator: ";")[0])
+        #expect(try t.call("GET", "/api/v1/me", headers: ["Cookie": cookie]).status == 200)
+        let out = try t.call("DELETE", "/api/v1/session", headers: ["Cookie": cookie])
+        #expect(out.status == 204 && out.header("Set-Cookie")?.contains("Max-Age=0") == true)
+        #expect(try t.call("GET", "/api/v1/me", headers: ["Cookie": cookie]).status == 401)
+
+        for _ in 0..<2 {
+            let bad = try t.call("POST", "/api/v1/session", json: #"{"email":"dev@example.com","password":"wrong-password"}"#)
+            #expect(bad.status == 401 && errorCode(bad) == "invalid_credentials")
+        }
+        let unknown = try t.call("POST", "/api/v1/session", json: #"{"email":"ghost@example.com","password":"whatever1"}"#)
+        #expect(unknown.status == 429)
+        let blocked = try t.call("POST", "/api/v1/session", json: #"{"email":"dev@example.com","password":"password-123"}"#)
+        #expect(blocked.status == 429 && errorCode(blocked) == "too_many_attempts" && blocked.header("Retry-After") != nil)
+    }
+}
+
+@Suite struct TokenAndKeyTests {
+    @Test func meNeedsASessionOrAReadKeyNeverAnIngestToken() throws {
+        let t = try RunningApp()
+        let (cookie, token) = try t.signUp("dev@example.com")
+        #expect(try t.call("GET", "/api/v1/me").status == 401)
+        #expect(errorCode(try t.call("GET", "/api/v1/me")) == "unauthorized")
+        #expect(try t.call("GET", "/api/v1/me", headers: ["Cookie": "tw_session=forged"]).status == 401)
+        let me = try t.call("GET", "/api/v1/me", headers: ["Cookie": cookie])
+        #expect(me.status == 200 && (me.json["usage"] as? [String: Any])?["metrics"] as? Int == 0)
+        #expect(try t.call("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(token)"]).status == 403)
+        #expect(try t.call("GET", "/api/v1/me", headers: ["Authorization": "Bearer nonsense"]).status == 401)
+        let key = try t.call("POST", "/api/v1/keys", json: #"{"name":"grafana"}"#, headers: ["Cookie": cookie])
+        #expect(key.status == 201)
+        let keyValue = try #require(key.json["value"] as? String)
+        let viaKey = try t.call("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(keyValue)"])
+        #expect(viaKey.status == 200 && (viaKey.json["account"] as? [String: Any])?["email"] as? String == "dev@example.com")
+        // A read key manages nothing: tokens and keys need the session.
+        #expect(try t.call("GET", "/api/v1/tokens", headers: ["Authorization": "Bearer \(keyValue)"]).status == 401)
+    }
+
+    @Test(arguments: ["tokens", "keys"])
+    func issueListAndRevoke(kind: String) throws {
+        let t = try RunningApp()
+        let (cookie, _) = try t.signUp("dev@example.com")
+        let (otherCookie, _) = try t.signUp("other@example.com")
+        #expect(try t.call("GET", "/api/v1/\(kind)").status == 401)
+        let issued = try t.call("POST", "/api/v1/\(kind)", json: #"{"name":"ci <bot>"}"#, headers: ["Cookie": cookie])
+        #expect(issued.status == 201)
+        #expect(issued.text.contains(#""ci \u003cbot\u003e""#), "JSON escapes < and >")
+        let id = try #require(issued.json["id"] as? Int)
+        let value = try #require(issued.json["value"] as? String)
+        let list = try t.call("GET", "/api/v1/\(kind)", headers: ["Cookie": cookie])
+        let items = try #require(list.json[kind] as? [[String: Any]])
+        #expect(items.map { $0["name"] as? String } .contains("ci <bot>"))
+        #expect(!list.text.contains(value), "a list never shows a value")
+        #expect(items.allSatisfy { $0["value"] == nil && ($0["prefix"] as? String)?.count == 6 })
+        // The other tenant sees none of it and cannot revoke it.
+        let otherList = try t.call("GET", "/api/v1/\(kind)", headers: ["Cookie": otherCookie])
+        #expect(!otherList.text.contains("ci \\u003cbot"))
+        #expect(try t.call("DELETE", "/api/v1/\(kind)/\(id)", headers: ["Cookie": otherCookie]).status == 404)
+        #expect(try t.call("DELETE", "/api/v1/\(kind)/\(id)", headers: ["Cookie": cookie]).status == 204)
+        #expect(try t.call("DELETE", "/api/v1/\(kind)/\(id)", headers: ["Cookie": cookie]).status == 404)
+        #expect(try t.call("DELETE", "/api/v1/\(kind)/abc", headers: ["Cookie": cookie]).status == 404)
+        #expect(!(try t.call("GET", "/api/v1/\(kind)", headers: ["Cookie": cookie])).text.contains("ci \\u003cbot"))
+        for bad in [#"{}"#, #"{"name":""}"#, #"{"name":"\#(String(repeating: "x", count: 65))"}"#, #"{"name":"a\nb"}"#] {
+            let r = try t.call("POST", "/api/v1/\(kind)", json: bad, headers: ["Cookie": cookie])
+            #expect(r.status == 400 && errorCode(r) == "invalid_name", "\(bad)")
+        }
+    }
+
+    @Test func aRevokedTokenNoLongerIdentifiesItsTenant() throws {
+        let t = try RunningApp()
+        let (cookie, token) = try t.signUp("dev@example.com")
+        #expect(try t.app.store.account(forSecret: token, kind: .ingestToken) != nil)
+        let list = try t.call("GET", "/api/v1/tokens", headers: ["Cookie": cookie])
+        let id = try #require((list.json["tokens"] as? [[String: Any]])?.first?["id"] as? Int)
+        #expect(try t.call("DELETE", "/api/v1/tokens/\(id)", headers: ["Cookie": cookie]).status == 204)
+        #expect(try t.app.store.account(forSecret: token, kind: .ingestToken) == nil)
+    }
+}
+
+@Suite struct OperationsTests {
+    @Test func healthzListsEachComponent() throws {
+        let t = try RunningApp()
+        let r = try t.call("GET", "/healthz")
+        #expect(r.status == 200 && r.json["status"] as? String == "ok")
+        let components = try #require(r.json["components"] as? [String: [String: Any]])
+        #expect(Set(components.keys) == ["http", "statsd", "graphite", "storage", "database"])
+        #expect(components["http"]?["state"] as? String == "ONLINE")
+        for c in components.values {
+            #expect(c["reason"] is String && c["changed_at"] is String && c["change_count"] is Int)
+        }
+    }
+
+    @Test func metricsCountRequestsByStatusAndConnections() throws {
+        let t = try RunningApp { $0.maxConnections = 77 }
+        _ = try t.call("GET", "/nowhere")
+        _ = try t.call("GET", "/nowhere")
+        let text = try t.call("GET", "/metrics").text
+        #expect(text.contains("telewall_http_requests_total{listener=\"http\",status=\"404\"} 2"))
+        #expect(text.contains("telewall_http_connections_capacity{listener=\"http\"} 77"))
+        #expect(text.contains("telewall_http_connections_high_water{listener=\"http\"} "))
+        #expect(text.contains("telewall_http_connections_refused_total{listener=\"http\"} 0"))
+        #expect(text.contains("# TYPE telewall_http_requests_total counter"))
+    }
+
+    @Test func anAdminListenerTakesOverHealthAndMetrics() throws {
+        let t = try RunningApp { $0.admin = SocketAddress(host: "127.0.0.1", port: 0) }
+        #expect(try t.call("GET", "/healthz").status == 404)
+        let admin = try RawHTTPClient(port: t.app.address(of: "admin")!.port)
+        #expect(admin.request("GET", "/healthz")?.status == 200)
+        #expect(admin.request("GET", "/metrics")?.text.contains("telewall_http_requests_total") == true)
+    }
+
+    @Test func pagesAreServedWithTheirPolicy() throws {
+        let t = try RunningApp()
+        for path in ["/", "/login", "/account", "/app.js", "/app.css"] {
+            let r = try t.call("GET", path)
+            #expect(r.status == 200, "\(path)")
+        }
+        let csp = try #require(try t.call("GET", "/").header("Content-Security-Policy"))
+        #expect(csp.contains("default-src 'self'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
+    }
+
+    @Test func httpsCarriesSecureCookies() throws {
+        let dir = temporaryDirectory()
+        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/k.pem", "-out", "\(dir)/c.pem", "-days", "1", "-subj", "/CN=localhost"])
+        let t = try RunningApp {
+            $0.tlsCertificate = "\(dir)/c.pem"
+            $0.tlsKey = "\(dir)/k.pem"
+            $0.https = SocketAddress(host: "127.0.0.1", port: 0)
+        }
+        let port = try #require(t.app.address(of: "https")).port
+        let (status, headers) = try run("/usr/bin/curl", [
+            "-sk", "-o", "/dev/null", "-D", "-", "-H", "Content-Type: application/json",
+            "--data", #"{"email":"tls@example.com","password":"password-123"}"#, "https://127.0.0.1:\(port)/api/v1/signup",
+        ])
+        #expect(status == 0)
+        #expect(headers.contains("HTTP/1.1 201"))
+        #expect(headers.lowercased().contains("set-cookie: tw_session=") && headers.contains("; Secure"))
+    }
+}
+
+@Suite struct ConfigTests {
+    @Test func flagsBeatEnvironmentWhichBeatsTheFile() throws {
+        let dir = temporaryDirectory()
+        try "data = \"/from/file\"\nhttp = \"127.0.0.1:1111\"\nflush_interval = 5\nmax_connections = 9\n".write(toFile: dir + "/t.toml", atomically: true, encoding: .utf8)
+        let config = try Config.load(file: dir + "/t.toml", environment: ["TELEWALL_HTTP": "127.0.0.1:2222", "TELEWALL_MAX_CONNECTIONS": "10"], overrides: [.max_connections: "11"])
+        #expect(config.dataDirectory == "/from/file")
+        #expect(config.http == SocketAddress(host: "127.0.0.1", port: 2222))
+        #expect(config.flushInterval == 5)
+        #expect(config.maxConnections == 11)
+    }
+
+    @Test func badSettingsAreNamed() throws {
+        let dir = temporaryDirectory()
+        try "bogus = 1\n".write(toFile: dir + "/t.toml", atomically: true, encoding: .utf8)
+        #expect(throws: Config.Invalid.self) { try Config.load(file: dir + "/t.toml", environment: [:], overrides: [:]) }
+        do { _ = try Config.load(file: nil, environment: [:], overrides: [.http: "nope"]) } catch {
+            #expect("\(error)".contains("http: 'nope' is not HOST:PORT"))
+        }
+        #expect(throws: Config.Invalid.self) { try Config.load(file: nil, environment: ["TELEWALL_FLUSH_INTERVAL": "-1"], overrides: [:]) }
+    }
+}
