@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine with the Swift toolchain lacks.
+#   scripts/install-deps.sh          system libraries to build and run Telewall
+#   scripts/install-deps.sh --test   also the real clients the tests drive (curl, openssl, Chromium, pytest)
+set -euo pipefail
+
+packages=(libsqlite3-dev libssl-dev pkg-config)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(curl openssl chromium python3 python3-pip)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+    python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
+fi
