@@ -40,7 +40,7 @@ final class EventLoop: @unchecked Sendable {
         self.pool = pool
         self.metrics = metrics
         self.logger = logger
-        try epoll.add(listener, events: [.readable, .exclusive], token: Self.listenerToken)
+        try epoll.add(listener, events: [.readable], token: Self.listenerToken)
     }
 
     deinit { scratch.deallocate() }
@@ -221,7 +221,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func enqueue(_ response: Response, on c: Connection, keepAlive: Bool, omitBody: Bool) {
         metrics.count(status: response.status)
-        c.output += response.serialized(date: dates.current(), keepAlive: keepAlive, omitBody: omitBody)
+        let bytes = response.serialized(date: dates.current(), keepAlive: keepAlive, omitBody: omitBody)
+        if c.output.isEmpty { c.output = bytes } else { c.output += bytes }
         if !keepAlive { c.closeAfterWrite = true }
     }
 

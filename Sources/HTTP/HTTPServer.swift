@@ -12,7 +12,7 @@ public final class HTTPServer: Sendable {
     private let state = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
-        let listener: FileDescriptor
+        let listeners: [FileDescriptor]
         let loops: [EventLoop]
         let pool: WorkerPool
         let finished: DispatchGroup
@@ -29,12 +29,18 @@ public final class HTTPServer: Sendable {
     @discardableResult
     public func start() throws -> SocketAddress {
         Socket.ignoreSigpipe()
-        let listener = try Socket.listen(configuration.address)
-        let bound = try Socket.localAddress(listener)
+        // One listening socket per loop on the same port (SO_REUSEPORT): the kernel balances connections.
+        let first = try Socket.listen(configuration.address, reusePort: true)
+        let bound = try Socket.localAddress(first)
+        var listeners = [first]
+        let loopCount = max(1, configuration.eventLoops)
+        while listeners.count < loopCount {
+            listeners.append(try Socket.listen(SocketAddress(host: configuration.address.host, port: bound.port), reusePort: true))
+        }
         let pool = WorkerPool(threads: configuration.workerThreads, maxQueued: configuration.maxQueuedJobs, name: "http-worker")
         let finished = DispatchGroup()
         var loops: [EventLoop] = []
-        for index in 0..<max(1, configuration.eventLoops) {
+        for (index, listener) in listeners.enumerated() {
             let loop = try EventLoop(
                 listener: listener, configuration: configuration, router: router, pool: pool, metrics: metrics, logger: logger)
             loops.append(loop)
@@ -46,7 +52,7 @@ public final class HTTPServer: Sendable {
             thread.name = "http-loop-\(index)"
             thread.start()
         }
-        state.withLock { $0 = Running(listener: listener, loops: loops, pool: pool, finished: finished) }
+        state.withLock { $0 = Running(listeners: listeners, loops: loops, pool: pool, finished: finished) }
         logger.info("HTTP\(configuration.tls == nil ? "" : "S") listening on \(bound)")
         return bound
     }
@@ -61,7 +67,7 @@ public final class HTTPServer: Sendable {
         for loop in running.loops { loop.requestStop(deadline: deadline) }
         running.finished.wait()
         running.pool.stop()
-        running.listener.close()
+        for listener in running.listeners { listener.close() }
     }
 }
 

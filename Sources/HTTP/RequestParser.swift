@@ -149,11 +149,11 @@ public struct RequestParser {
             throw HTTPError(505, code: "version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported")
         }
         var target = String(decoding: parts[1], as: UTF8.self)
-        if let schemeEnd = target.range(of: "://"), !target.hasPrefix("/") {
+        if parts[1].first != UInt8(ascii: "/"), let schemeEnd = target.firstRange(of: "://") {
             let rest = target[schemeEnd.upperBound...]
             target = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
         }
-        guard target.hasPrefix("/") || target == "*" else {
+        guard target.utf8.first == UInt8(ascii: "/") || target == "*" else {
             throw .badRequest("request target must start with /", code: "bad_request_line")
         }
         return Request(method: String(decoding: parts[0], as: UTF8.self), target: target, isHTTP11: version == "HTTP/1.1")

@@ -30,17 +30,24 @@ public struct Response: Sendable {
 
     /// The bytes on the wire. `omitBody` is for HEAD and 304, which keep their headers only.
     func serialized(date: String, keepAlive: Bool, omitBody: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(StatusLine.reason(status))\r\nDate: \(date)\r\nServer: telewall\r\n"
+        let sendsBody = !omitBody && status != 304 && status != 204
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + (sendsBody ? body.count : 0))
+        func line(_ parts: String...) {
+            for part in parts { out.append(contentsOf: part.utf8) }
+            out.append(13)
+            out.append(10)
+        }
+        line("HTTP/1.1 ", String(status), " ", StatusLine.reason(status))
+        line("Date: ", date)
+        line("Server: telewall")
         for header in headers where !header.name.caseInsensitiveEquals("Content-Length") {
-            head += "\(header.name): \(header.value)\r\n"
+            line(header.name, ": ", header.value)
         }
-        if status >= 200 && status != 204 && status != 304 {
-            head += "Content-Length: \(body.count)\r\n"
-        }
-        if !keepAlive { head += "Connection: close\r\n" }
-        head += "\r\n"
-        var bytes = Array(head.utf8)
-        if !omitBody && status != 304 && status != 204 { bytes += body }
-        return bytes
+        if status >= 200 && status != 204 && status != 304 { line("Content-Length: ", String(body.count)) }
+        if !keepAlive { line("Connection: close") }
+        line()
+        if sendsBody { out.append(contentsOf: body) }
+        return out
     }
 }

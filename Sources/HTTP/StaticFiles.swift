@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Posix
 import Synchronization
 
 /// Serves files under one directory with MIME types and ETags; no request path can leave it.
@@ -9,7 +10,12 @@ public final class StaticFiles: Sendable {
         let modified: Int
         let etag: String
         let body: [UInt8]
+        /// When the file was last checked against the disk (monotonic seconds).
+        var checkedAt: Double
     }
+
+    /// How long a cached file is served before the disk is asked again whether it changed.
+    private static let revalidateAfter = 1.0
 
     private let root: String
     private let cache = Mutex<[String: CachedFile]>([:])
@@ -41,23 +47,31 @@ public final class StaticFiles: Sendable {
     /// Percent-decodes and checks a URL path: no `..`, `.`-files, NUL or backslash. Nil when unsafe.
     static func safeRelativePath(_ path: String) -> String? {
         let decoded = FormDecoding.percentDecode(path)
-        guard !decoded.contains("\0"), !decoded.contains("\\"), decoded.hasPrefix("/") else { return nil }
+        guard decoded.utf8.first == UInt8(ascii: "/"), !decoded.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\\") }) else {
+            return nil
+        }
         let segments = decoded.split(separator: "/", omittingEmptySubsequences: true)
         guard segments.allSatisfy({ !$0.hasPrefix(".") }) else { return nil }
         return segments.joined(separator: "/")
     }
 
     private func load(_ relative: String) -> CachedFile? {
+        let now = monotonicSeconds()
+        if let cached = cache.withLock({ $0[relative] }), now - cached.checkedAt < Self.revalidateAfter {
+            return cached
+        }
         let path = root + "/" + relative
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let size = Int(info.st_size)
         let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
-        if let cached = cache.withLock({ $0[relative] }), cached.size == size, cached.modified == modified {
+        if var cached = cache.withLock({ $0[relative] }), cached.size == size, cached.modified == modified {
+            cached.checkedAt = now
+            cache.withLock { [cached] in $0[relative] = cached }
             return cached
         }
         guard let data = FileManager.default.contents(atPath: path), data.count == size else { return nil }
-        let file = CachedFile(size: size, modified: modified, etag: "\"\(String(size, radix: 16))-\(String(modified, radix: 16))\"", body: [UInt8](data))
+        let file = CachedFile(size: size, modified: modified, etag: "\"\(String(size, radix: 16))-\(String(modified, radix: 16))\"", body: [UInt8](data), checkedAt: now)
         if size <= Self.maxCachedFileSize { cache.withLock { $0[relative] = file } }
         return file
     }

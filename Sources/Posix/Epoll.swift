@@ -11,7 +11,6 @@ public final class Epoll: @unchecked Sendable {
         public static let writable = Events(rawValue: EPOLLOUT.rawValue)
         public static let hangup = Events(rawValue: EPOLLHUP.rawValue | EPOLLRDHUP.rawValue | EPOLLERR.rawValue)
         public static let edgeTriggered = Events(rawValue: EPOLLET.rawValue)
-        public static let exclusive = Events(rawValue: EPOLLEXCLUSIVE.rawValue)
     }
 
     /// The token reported for a wake-up through `wake()`.

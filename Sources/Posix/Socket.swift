@@ -6,8 +6,9 @@ public enum Socket {
     /// Ignores SIGPIPE process-wide; writes also pass MSG_NOSIGNAL, this covers OpenSSL's.
     public static func ignoreSigpipe() { cl_ignore_sigpipe() }
 
-    /// A non-blocking listening TCP socket bound to `address` (port 0 picks one).
-    public static func listen(_ address: SocketAddress, backlog: Int32 = 1024) throws(SystemError) -> FileDescriptor {
+    /// A non-blocking listening TCP socket bound to `address` (port 0 picks one). With `reusePort`, several
+    /// sockets may bind the same port and the kernel spreads new connections evenly across them.
+    public static func listen(_ address: SocketAddress, backlog: Int32 = 1024, reusePort: Bool = false) throws(SystemError) -> FileDescriptor {
         let family = address.isIPv6 ? AF_INET6 : AF_INET
         let fd = try blockingSyscall("socket") {
             Glibc.socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -16,6 +17,11 @@ public enum Socket {
             var one: Int32 = 1
             _ = try blockingSyscall("setsockopt(SO_REUSEADDR)") {
                 setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
+            if reusePort {
+                _ = try blockingSyscall("setsockopt(SO_REUSEPORT)") {
+                    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+                }
             }
             _ = try address.withSockAddr { addr, len throws(SystemError) in
                 try blockingSyscall("bind(\(address))") { Glibc.bind(fd, addr, len) }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# HTTP server benchmark: wrk on loopback (keep-alive, 2 threads, 64 connections) against Telewall's
+# GET /healthz and a 4 KiB static file, and against nginx serving the same file in the same run.
+# Prints requests/s and p99 for each, and Telewall's share of nginx's requests/s.
+#   scripts/bench/http.sh [seconds-per-run]   (default 10; loopback only, every run bounded by -d)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration="${1:-10}"
+command -v wrk >/dev/null && command -v nginx >/dev/null || {
+    sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
+}
+scripts/install-deps.sh
+swift build -c release --product telewall >/dev/null
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; [[ -f $work/nginx.pid ]] && kill "$(cat $work/nginx.pid)" 2>/dev/null; rm -rf "$work"' EXIT
+cp -r Public "$work/public"
+head -c 4096 /dev/urandom | base64 -w 76 | head -c 4096 > "$work/public/bench-4k.txt"
+tw_port=18480; nginx_port=18481
+
+TELEWALL_PUBLIC_DIR="$work/public" .build/release/telewall serve --data "$work/data" --log-level warning \
+    --http "127.0.0.1:$tw_port" --statsd 127.0.0.1:18482 --graphite 127.0.0.1:18483 &
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    types { text/plain txt; }
+    client_body_temp_path $work/nginx-tmp;
+    proxy_temp_path $work/nginx-tmp;
+    fastcgi_temp_path $work/nginx-tmp;
+    uwsgi_temp_path $work/nginx-tmp;
+    scgi_temp_path $work/nginx-tmp;
+    server { listen 127.0.0.1:$nginx_port; root $work/public; }
+}
+CONF
+mkdir -p "$work/nginx-tmp"
+nginx -c "$work/nginx.conf"
+for port in $tw_port $nginx_port; do
+    for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench-4k.txt" && break; sleep 0.1; done
+done
+
+# wrk prints "Requests/sec: N" and, with --latency, "99%  X.XXms".
+measure() {
+    local out; out=$(wrk -t2 -c64 -d"${duration}s" --latency "$1")
+    local rps p99
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    echo "$rps $p99"
+}
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v*1000 } }'; }
+
+read -r tw_health_rps tw_health_p99 < <(measure "http://127.0.0.1:$tw_port/healthz")
+read -r tw_file_rps tw_file_p99 < <(measure "http://127.0.0.1:$tw_port/bench-4k.txt")
+read -r ng_file_rps ng_file_p99 < <(measure "http://127.0.0.1:$nginx_port/bench-4k.txt")
+
+printf '%-28s %14s %10s\n' "target" "requests/s" "p99 ms"
+printf '%-28s %14.0f %10.3f\n' "telewall GET /healthz" "$tw_health_rps" "$(to_ms "$tw_health_p99")"
+printf '%-28s %14.0f %10.3f\n' "telewall GET 4 KiB file" "$tw_file_rps" "$(to_ms "$tw_file_p99")"
+printf '%-28s %14.0f %10.3f\n' "nginx GET 4 KiB file" "$ng_file_rps" "$(to_ms "$ng_file_p99")"
+awk -v a="$tw_file_rps" -v b="$ng_file_rps" 'BEGIN { printf "ratio telewall/nginx on the 4 KiB file: %.2f (goal >= 0.50)\n", a/b }'
