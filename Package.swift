@@ -28,6 +28,7 @@ let package = Package(
             name: "HTTP",
             dependencies: ["Posix", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "Whisper", dependencies: ["Posix"]),
         .target(
             name: "Accounts",
             dependencies: ["TLS", .product(name: "GRDB", package: "GRDB.swift")]
@@ -51,6 +52,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Posix"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Posix", "TLS", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "TestSupport"]),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Posix", "TestSupport"]),
         .testTarget(
             name: "AccountsTests", dependencies: ["Accounts", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(

@@ -11,6 +11,9 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
         self.errno = errno
     }
 
+    public var isNotFound: Bool { errno == ENOENT }
+    public var isAlreadyExists: Bool { errno == EEXIST }
+
     public var description: String {
         "\(call): \(String(cString: strerror(errno))) (errno \(errno))"
     }

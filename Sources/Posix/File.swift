@@ -1,0 +1,111 @@
+import CLinux
+import Glibc
+
+/// Regular files: open, positioned reads and writes, size, truncate, sync and atomic rename.
+public enum File {
+    public enum Mode: Sendable {
+        case readOnly
+        case readWrite
+        /// Create a new file; fails when it exists.
+        case createExclusive
+    }
+
+    public static func open(_ path: String, _ mode: Mode) throws(SystemError) -> FileDescriptor {
+        let flags: Int32 =
+            switch mode {
+            case .readOnly: O_RDONLY
+            case .readWrite: O_RDWR
+            case .createExclusive: O_RDWR | O_CREAT | O_EXCL
+            }
+        let fd = try blockingSyscall("open(\(path))") { Glibc.open(path, flags | O_CLOEXEC, 0o644) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// Reads exactly `count` bytes at `offset`; fewer only at end of file.
+    public static func read(_ fd: FileDescriptor, count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let done = bytes.withUnsafeMutableBytes { buffer in
+            var done = 0
+            while done < count {
+                let n = pread(fd.rawValue, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 && cl_errno() == EINTR { continue }
+                if n < 0 { return -Int(cl_errno()) }
+                if n == 0 { break }
+                done += n
+            }
+            return done
+        }
+        if done < 0 { throw SystemError(call: "pread", errno: Int32(-done)) }
+        if done < count { bytes.removeLast(count - done) }
+        return bytes
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    public static func write(_ fd: FileDescriptor, _ bytes: [UInt8], at offset: Int) throws(SystemError) {
+        let failure = bytes.withUnsafeBytes { buffer -> Int32 in
+            var done = 0
+            while done < buffer.count {
+                let n = pwrite(fd.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if n < 0 && cl_errno() == EINTR { continue }
+                if n < 0 { return cl_errno() }
+                done += n
+            }
+            return 0
+        }
+        if failure != 0 { throw SystemError(call: "pwrite", errno: failure) }
+    }
+
+    public static func size(_ fd: FileDescriptor) throws(SystemError) -> Int {
+        var info = stat()
+        _ = try blockingSyscall("fstat") { fstat(fd.rawValue, &info) }
+        return Int(info.st_size)
+    }
+
+    /// Sets the file's length; growing it leaves a hole (a sparse file).
+    public static func truncate(_ fd: FileDescriptor, to length: Int) throws(SystemError) {
+        _ = try blockingSyscall("ftruncate") { ftruncate(fd.rawValue, off_t(length)) }
+    }
+
+    public static func sync(_ fd: FileDescriptor) throws(SystemError) {
+        _ = try blockingSyscall("fsync") { fsync(fd.rawValue) }
+    }
+
+    /// Atomically replaces `to` with `from` (same file system).
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        _ = try blockingSyscall("rename(\(from))") { Glibc.rename(from, to) }
+    }
+
+    public static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// Bytes the file really occupies on disk (less than its size when sparse).
+    public static func allocatedBytes(_ path: String) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Int(info.st_blocks) * 512
+    }
+
+    /// Creates `path` and its parents (mode 0755); existing directories are fine.
+    public static func makeDirectories(_ path: String) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && cl_errno() != EEXIST {
+                throw SystemError(call: "mkdir(\(prefix))", errno: cl_errno())
+            }
+        }
+    }
+}
+
+extension File {
+    /// Gives `existing` a second name `new`; fails with EEXIST when `new` exists (an atomic create-if-absent).
+    public static func link(_ existing: String, to new: String) throws(SystemError) {
+        _ = try blockingSyscall("link(\(new))") { Glibc.link(existing, new) }
+    }
+}

@@ -1,0 +1,49 @@
+/// Reading with whisper.fetch's semantics.
+extension WhisperFile {
+    /// whisper.fetch: clamps the range to the retention and to `now`, picks the finest archive whose retention
+    /// covers `from`, and returns the slots after `from`'s up to and including `until`'s; nil when the range is
+    /// wholly in the future or beyond the retention.
+    public func fetch(from: Int, until: Int? = nil, now: Int) throws(WhisperError) -> FetchResult? {
+        guard let (archiveIndex, from, until) = try plan(from: from, until: until ?? now, now: now) else { return nil }
+        return try fetch(archive: archiveIndex, from: from, until: until)
+    }
+
+    /// The archive a fetch reads and the clamped range, or nil when nothing can be returned.
+    func plan(from: Int, until: Int, now: Int) throws(WhisperError) -> (Int, Int, Int)? {
+        guard from <= until else { throw .invalidTimeInterval(from: from, until: until) }
+        let oldest = now - header.maxRetention
+        if from > now || until < oldest { return nil }
+        let from = max(from, oldest)
+        let until = min(until, now)
+        let age = now - from
+        let index = header.archives.firstIndex { $0.retention >= age } ?? header.archives.count - 1
+        return (index, from, until)
+    }
+
+    /// whisper's `__archive_fetch` on archive `index`.
+    func fetch(archive index: Int, from: Int, until: Int) throws(WhisperError) -> FetchResult {
+        let archive = header.archives[index]
+        let step = archive.secondsPerPoint
+        let fromInterval = from - floorMod(from, step) + step
+        var untilInterval = until - floorMod(until, step) + step
+        if fromInterval == untilInterval { untilInterval += step }
+        let base = try baseInterval(index)
+        guard base != 0 else {
+            return FetchResult(from: fromInterval, until: untilInterval, step: step, values: Array(repeating: nil, count: (untilInterval - fromInterval) / step))
+        }
+        let fromOffset = slotOffset(archive, interval: fromInterval, base: base)
+        let untilOffset = slotOffset(archive, interval: untilInterval, base: base)
+        let slots = fromOffset < untilOffset
+            ? (untilOffset - fromOffset) / WhisperFormat.pointSize
+            : (archive.end - fromOffset + untilOffset - archive.offset) / WhisperFormat.pointSize
+        let bytes = try readSlots(archive, from: fromOffset, count: slots)
+        var values = [Double?](repeating: nil, count: slots)
+        var expected = fromInterval
+        for i in 0..<slots {
+            let (t, v) = BigEndian.point(bytes, i * WhisperFormat.pointSize)
+            if t == expected { values[i] = v }
+            expected += step
+        }
+        return FetchResult(from: fromInterval, until: untilInterval, step: step, values: values)
+    }
+}
