@@ -4,20 +4,8 @@ extension WhisperFile {
     /// covers `from`, and returns the slots after `from`'s up to and including `until`'s; nil when the range is
     /// wholly in the future or beyond the retention.
     public func fetch(from: Int, until: Int? = nil, now: Int) throws(WhisperError) -> FetchResult? {
-        guard let (archiveIndex, from, until) = try plan(from: from, until: until ?? now, now: now) else { return nil }
+        guard let (archiveIndex, from, until) = try header.plan(from: from, until: until ?? now, now: now) else { return nil }
         return try fetch(archive: archiveIndex, from: from, until: until)
-    }
-
-    /// The archive a fetch reads and the clamped range, or nil when nothing can be returned.
-    func plan(from: Int, until: Int, now: Int) throws(WhisperError) -> (Int, Int, Int)? {
-        guard from <= until else { throw .invalidTimeInterval(from: from, until: until) }
-        let oldest = now - header.maxRetention
-        if from > now || until < oldest { return nil }
-        let from = max(from, oldest)
-        let until = min(until, now)
-        let age = now - from
-        let index = header.archives.firstIndex { $0.retention >= age } ?? header.archives.count - 1
-        return (index, from, until)
     }
 
     /// whisper's `__archive_fetch` on archive `index`.
@@ -28,9 +16,7 @@ extension WhisperFile {
         var untilInterval = until - floorMod(until, step) + step
         if fromInterval == untilInterval { untilInterval += step }
         let base = try baseInterval(index)
-        guard base != 0 else {
-            return FetchResult(from: fromInterval, until: untilInterval, step: step, values: Array(repeating: nil, count: (untilInterval - fromInterval) / step))
-        }
+        guard base != 0 else { return header.emptyFetch(archive: index, from: from, until: until) }
         let fromOffset = slotOffset(archive, interval: fromInterval, base: base)
         let untilOffset = slotOffset(archive, interval: untilInterval, base: base)
         let slots = fromOffset < untilOffset

@@ -1,0 +1,68 @@
+import Posix
+import Synchronization
+
+/// A bounded set of open Whisper files, least recently used closed first. A file in use by another thread
+/// stays open until that thread lets go of it (files close when their last reference goes).
+final class OpenFiles: Sendable {
+    private struct State {
+        var files: [String: (file: WhisperFile, lastUse: UInt64)] = [:]
+        var tick: UInt64 = 0
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    var count: Int { state.withLock { $0.files.count } }
+
+    /// The open file at `path`, opening it when needed; nil when there is no such file.
+    func file(at path: String) throws(WhisperError) -> WhisperFile? {
+        if let file = touch(path) { return file }
+        do {
+            let file = try WhisperFile.open(path, writable: true)
+            insert(file)
+            return file
+        } catch .notFound {
+            return nil
+        }
+    }
+
+    /// Creates the file (and its directories) when absent, then returns it open.
+    func create(at path: String, header: WhisperHeader) throws(WhisperError) -> WhisperFile {
+        if let file = try file(at: path) { return file }
+        let directory = String(path[..<path.lastIndex(of: "/")!])
+        do { try File.makeDirectories(directory) } catch { throw .io(path: directory, error: error.description) }
+        let file: WhisperFile
+        do {
+            file = try WhisperFile.create(
+                path, retentions: header.archives.map { Retention(secondsPerPoint: $0.secondsPerPoint, points: $0.points) },
+                aggregation: header.aggregation, xFilesFactor: header.xFilesFactor)
+        } catch .exists {
+            return try self.file(at: path)!
+        }
+        insert(file)
+        return file
+    }
+
+    func removeAll() { state.withLock { $0.files.removeAll() } }
+
+    private func touch(_ path: String) -> WhisperFile? {
+        state.withLock { s in
+            guard let entry = s.files[path] else { return nil }
+            s.tick += 1
+            s.files[path] = (entry.file, s.tick)
+            return entry.file
+        }
+    }
+
+    private func insert(_ file: WhisperFile) {
+        state.withLock { s in
+            s.tick += 1
+            s.files[file.path] = (file, s.tick)
+            if s.files.count > capacity, let oldest = s.files.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+                s.files.removeValue(forKey: oldest)
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Posix
+import Synchronization
+
+/// Buffers points per series and writes them in batches from writer threads; reads see buffered points too.
+///
+/// Series are spread over shards; each shard belongs to one writer thread, so one series is only ever written
+/// by one thread and in arrival order. Past `maxBufferedPoints` new points are dropped and counted (ingest
+/// never blocks on the disk). `stop()` writes everything buffered before it returns.
+public final class WriteBackCache: Sendable {
+    public struct Options: Sendable {
+        public var maxBufferedPoints = 20_000_000
+        public var writerThreads = 2
+        public var maxOpenFiles = 1024
+        public init() {}
+    }
+
+    struct SeriesKey: Hashable, Sendable {
+        let tenant: String
+        let series: String
+    }
+
+    private struct Shard {
+        var pending: [SeriesKey: [Point]] = [:]
+        /// Taken by the writer and being written: still visible to reads.
+        var writing: [SeriesKey: [Point]] = [:]
+    }
+
+    public let paths: SeriesPaths
+    public let rules: StorageRules
+    public let options: Options
+    public let stats = CacheStats()
+    /// A shard's lock in a class, since arrays cannot hold a `Mutex` directly.
+    private final class ShardBox: Sendable {
+        let lock = Mutex(Shard())
+    }
+
+    private let shards: [ShardBox]
+    private let files: OpenFiles
+    private let clock: @Sendable () -> Int
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchGroup()
+    private let onError: @Sendable (String) -> Void
+
+    public init(
+        paths: SeriesPaths, rules: StorageRules = .standard, options: Options = Options(),
+        clock: @escaping @Sendable () -> Int = { Int(wallSeconds()) }, onError: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.paths = paths
+        self.rules = rules
+        self.options = options
+        self.clock = clock
+        self.onError = onError
+        self.files = OpenFiles(capacity: options.maxOpenFiles)
+        self.shards = (0..<64).map { _ in ShardBox() }
+    }
+
+    /// Starts the writer threads.
+    public func start() {
+        let writers = max(1, options.writerThreads)
+        for w in 0..<writers {
+            finished.enter()
+            let thread = Thread { [self] in
+                writeLoop(shardIndices: Array(stride(from: w, to: shards.count, by: writers)))
+                finished.leave()
+            }
+            thread.name = "whisper-writer-\(w)"
+            thread.start()
+        }
+    }
+
+    /// Writes everything buffered, then stops the writers.
+    public func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        finished.wait()
+        files.removeAll()
+    }
+
+    /// Buffers points of one series. Returns false (and counts the drop) for an invalid name or past the budget.
+    @discardableResult
+    public func add(tenant: String, series: String, points: [Point]) -> Bool {
+        guard !points.isEmpty else { return true }
+        guard (try? paths.path(tenant: tenant, series: series)) != nil else {
+            stats.invalid.add(points.count, ordering: .relaxed)
+            return false
+        }
+        let buffered = stats.buffered.add(points.count, ordering: .relaxed).newValue
+        guard buffered <= options.maxBufferedPoints else {
+            stats.buffered.subtract(points.count, ordering: .relaxed)
+            stats.dropped.add(points.count, ordering: .relaxed)
+            return false
+        }
+        let key = SeriesKey(tenant: tenant, series: series)
+        shards[shardIndex(key)].lock.withLock { $0.pending[key, default: []].append(contentsOf: points) }
+        return true
+    }
+
+    /// whisper.fetch over the file merged with the buffered points (which win in the finest archive).
+    /// Nil when the series has neither a file nor buffered points, or the range holds nothing.
+    public func fetch(tenant: String, series: String, from: Int, until: Int, now: Int) throws(WhisperError) -> FetchResult? {
+        let path = try paths.path(tenant: tenant, series: series)
+        let key = SeriesKey(tenant: tenant, series: series)
+        let buffered = shards[shardIndex(key)].lock.withLock { ($0.writing[key] ?? []) + ($0.pending[key] ?? []) }
+        let file = try files.file(at: path)
+        if file == nil && buffered.isEmpty { throw .notFound(path: path) }
+        return try Self.merged(file: file, header: file?.header ?? rules.header(for: series), buffered: buffered, from: from, until: until, now: now)
+    }
+
+    static func merged(file: WhisperFile?, header: WhisperHeader, buffered: [Point], from: Int, until: Int, now: Int) throws(WhisperError) -> FetchResult? {
+        guard let (index, from, until) = try header.plan(from: from, until: until, now: now) else { return nil }
+        var result = try file?.fetch(archive: index, from: from, until: until) ?? header.emptyFetch(archive: index, from: from, until: until)
+        guard index == 0, !buffered.isEmpty else { return result }
+        // Buffered points land as whisper will write them: per slot the latest timestamp, the first of equal ones.
+        var latest: [Int: Point] = [:]
+        for p in buffered {
+            let slot = floorDiv(p.timestamp - result.from + result.step, result.step) - 1
+            guard slot >= 0 && slot < result.values.count, now - p.timestamp <= header.archives[0].retention else { continue }
+            if let seen = latest[slot], seen.timestamp >= p.timestamp { continue }
+            latest[slot] = p
+        }
+        for (slot, p) in latest { result.values[slot] = p.value }
+        return result
+    }
+
+    // MARK: - Writing
+
+    private func writeLoop(shardIndices: [Int]) {
+        while true {
+            var wrote = false
+            for i in shardIndices {
+                let batch = shards[i].lock.withLock { shard -> [SeriesKey: [Point]] in
+                    shard.writing = shard.pending
+                    shard.pending = [:]
+                    return shard.writing
+                }
+                guard !batch.isEmpty else { continue }
+                wrote = true
+                let now = clock()
+                var count = 0
+                for (key, points) in batch {
+                    write(key, points, now: now)
+                    count += points.count
+                }
+                shards[i].lock.withLock { $0.writing = [:] }
+                stats.buffered.subtract(count, ordering: .relaxed)
+            }
+            if !wrote {
+                if stopping.load(ordering: .sequentiallyConsistent) && stats.buffered.load(ordering: .relaxed) == 0 { return }
+                if stopping.load(ordering: .sequentiallyConsistent) && !shardIndices.contains(where: { i in shards[i].lock.withLock { !$0.pending.isEmpty } }) { return }
+                usleep(10_000)
+            }
+        }
+    }
+
+    private func write(_ key: SeriesKey, _ points: [Point], now: Int) {
+        do {
+            let path = try paths.path(tenant: key.tenant, series: key.series)
+            let file = try files.create(at: path, header: rules.header(for: key.series))
+            try file.updateMany(points, now: now)
+            stats.written.add(points.count, ordering: .relaxed)
+        } catch {
+            stats.errors.add(1, ordering: .relaxed)
+            stats.dropped.add(points.count, ordering: .relaxed)
+            onError("cannot write \(points.count) points of \(key.series): \(error)")
+        }
+    }
+
+    private func shardIndex(_ key: SeriesKey) -> Int {
+        var hasher = Hasher()
+        hasher.combine(key)
+        return Int(UInt(bitPattern: hasher.finalize()) % UInt(shards.count))
+    }
+
+    public var openFiles: Int { files.count }
+}
+
+/// The cache's counters, for `/metrics`.
+public final class CacheStats: Sendable {
+    public let buffered = Atomic<Int>(0)
+    public let written = Atomic<Int>(0)
+    public let dropped = Atomic<Int>(0)
+    public let invalid = Atomic<Int>(0)
+    public let errors = Atomic<Int>(0)
+}
+
+extension WhisperHeader {
+    /// What whisper.fetch returns from an archive that holds no point yet: all nulls.
+    func emptyFetch(archive index: Int, from: Int, until: Int) -> FetchResult {
+        let step = archives[index].secondsPerPoint
+        let fromInterval = from - floorMod(from, step) + step
+        var untilInterval = until - floorMod(until, step) + step
+        if fromInterval == untilInterval { untilInterval += step }
+        return FetchResult(from: fromInterval, until: untilInterval, step: step, values: Array(repeating: nil, count: (untilInterval - fromInterval) / step))
+    }
+
+    /// The archive a fetch reads and the clamped range (whisper.fetch's rules), nil when nothing can be returned.
+    func plan(from: Int, until: Int, now: Int) throws(WhisperError) -> (Int, Int, Int)? {
+        guard from <= until else { throw .invalidTimeInterval(from: from, until: until) }
+        let oldest = now - maxRetention
+        if from > now || until < oldest { return nil }
+        let from = max(from, oldest)
+        let until = min(until, now)
+        let age = now - from
+        return (archives.firstIndex { $0.retention >= age } ?? archives.count - 1, from, until)
+    }
+}
