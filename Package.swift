@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "HTTP", "Accounts", "TLS",
+                "HTTP", "Accounts", "TLS", "Whisper",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "telewall",
             dependencies: [
-                "App", "Accounts",
+                "App", "Accounts", "Whisper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,7 +57,7 @@ let package = Package(
             name: "AccountsTests", dependencies: ["Accounts", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "HTTP", "Posix", "TLS", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["App", "HTTP", "Posix", "TLS", "Whisper", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Posix
 import TOMLKit
+import Whisper
 
 /// Telewall's settings. Each is named once (`Config.Key`) and read from, in rising order of precedence,
 /// the defaults, `telewall.toml`, `TELEWALL_<NAME>` environment variables and command-line flags.
@@ -22,6 +23,8 @@ public struct Config: Sendable {
     public var migrationsDirectory = ResourceLocator.find("Migrations")
     public var headerTimeout = 10.0
     public var idleTimeout = 60.0
+    /// `[[storage.schema]]` and `[[storage.aggregation]]` from the file, before SPEC 4's defaults.
+    public var storageRules = StorageRules.standard
 
     public init() {}
 
@@ -47,6 +50,7 @@ public struct Config: Sendable {
         values.merge(overrides, uniquingKeysWith: { _, new in new })
         var config = Config()
         for (key, value) in values { try config.apply(key, value) }
+        if let path { config.storageRules = try readStorageRules(path) }
         return config
     }
 
@@ -72,6 +76,30 @@ public struct Config: Sendable {
             else { throw Invalid(description: "config file \(path): '\(name)' must be a string or a number") }
         }
         return values
+    }
+
+    /// `[[storage.schema]] pattern, retentions` and `[[storage.aggregation]] pattern, method, xFilesFactor`.
+    private static func readStorageRules(_ path: String) throws -> StorageRules {
+        guard let table = try? TOMLTable(string: String(contentsOfFile: path, encoding: .utf8)), let storage = table["storage"]?.table else {
+            return .standard
+        }
+        func entries(_ name: String) -> [TOMLTable] {
+            (storage[name]?.array).map { $0.compactMap { $0.table } } ?? []
+        }
+        func text(_ t: TOMLTable, _ key: String, _ section: String) throws -> String {
+            guard let v = t[key]?.string else { throw Invalid(description: "config file \(path): [[storage.\(section)]] needs '\(key)' (a string)") }
+            return v
+        }
+        do {
+            let schemas = try entries("schema").map { (try text($0, "pattern", "schema"), try text($0, "retentions", "schema")) }
+            let aggregations = try entries("aggregation").map { t in
+                (try text(t, "pattern", "aggregation"), try text(t, "method", "aggregation"),
+                 t["xFilesFactor"]?.double ?? t["xFilesFactor"]?.int.map(Double.init) ?? 0.5)
+            }
+            return try StorageRules(schemas: schemas, aggregations: aggregations)
+        } catch let error as WhisperError {
+            throw Invalid(description: "config file \(path): \(error)")
+        }
     }
 
     private mutating func apply(_ key: Key, _ value: String) throws {
@@ -112,6 +140,7 @@ public struct Config: Sendable {
     }
 
     var databasePath: String { dataDirectory + "/telewall.sqlite" }
+    public var whisperDirectory: String { dataDirectory + "/whisper" }
 }
 
 /// Finds a directory the service ships with (`Public`, `Migrations`): beside the working directory,

@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 
 @testable import App
+import Whisper
 
 /// The whole service on loopback port 0 with its own data directory.
 final class RunningApp {
@@ -259,5 +260,27 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
             #expect("\(error)".contains("http: 'nope' is not HOST:PORT"))
         }
         #expect(throws: Config.Invalid.self) { try Config.load(file: nil, environment: ["TELEWALL_FLUSH_INTERVAL": "-1"], overrides: [:]) }
+    }
+}
+
+@Suite struct StorageConfigTests {
+    @Test func storageRulesComeFromTheConfigFile() throws {
+        let dir = temporaryDirectory()
+        try """
+            [[storage.schema]]
+            pattern = "^stats\\\\.gauges\\\\."
+            retentions = "1m:1d,1h:30d"
+
+            [[storage.aggregation]]
+            pattern = "\\\\.p99$"
+            method = "max"
+            xFilesFactor = 0.2
+            """.write(toFile: dir + "/t.toml", atomically: true, encoding: .utf8)
+        let config = try Config.load(file: dir + "/t.toml", environment: [:], overrides: [:])
+        #expect(config.storageRules.retentions(for: "stats.gauges.x").map(\.description) == ["60:1440", "3600:720"])
+        #expect(config.storageRules.retentions(for: "stats.counters.x.count").map(\.description) == ["10:2160", "60:10080", "600:262974"])
+        #expect(config.storageRules.aggregation(for: "a.p99") == (.max, 0.2))
+        try "[[storage.aggregation]]\npattern = \"x\"\nmethod = \"median\"\n".write(toFile: dir + "/bad.toml", atomically: true, encoding: .utf8)
+        #expect(throws: Config.Invalid.self) { try Config.load(file: dir + "/bad.toml", environment: [:], overrides: [:]) }
     }
 }

@@ -2,6 +2,7 @@ import App
 import ArgumentParser
 import Foundation
 import Logging
+import Whisper
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
@@ -10,7 +11,7 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct Telewall: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Multi-tenant hosted StatsD/Graphite service.",
-        subcommands: [Serve.self, Migrate.self, AccountCommand.self, TokenCommand.self],
+        subcommands: [Serve.self, Migrate.self, AccountCommand.self, TokenCommand.self, WhisperCommand.self, ImportWhisper.self],
         defaultSubcommand: Serve.self)
 }
 
