@@ -56,9 +56,14 @@ public enum File {
     }
 
     public static func size(_ fd: FileDescriptor) throws(SystemError) -> Int {
+        try identity(fd).size
+    }
+
+    /// The file's inode and size: enough to tell whether a path still names the file seen before.
+    public static func identity(_ fd: FileDescriptor) throws(SystemError) -> (inode: UInt64, size: Int) {
         var info = stat()
         _ = try blockingSyscall("fstat") { fstat(fd.rawValue, &info) }
-        return Int(info.st_size)
+        return (UInt64(info.st_ino), Int(info.st_size))
     }
 
     /// Sets the file's length; growing it leaves a hole (a sparse file).
@@ -107,5 +112,20 @@ extension File {
     /// Gives `existing` a second name `new`; fails with EEXIST when `new` exists (an atomic create-if-absent).
     public static func link(_ existing: String, to new: String) throws(SystemError) {
         _ = try blockingSyscall("link(\(new))") { Glibc.link(existing, new) }
+    }
+}
+
+extension File {
+    /// Raises the soft limit on open files to the hard limit and returns the new soft limit.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
     }
 }

@@ -7,7 +7,12 @@ final class OpenFiles: Sendable {
     private struct State {
         var files: [String: (file: WhisperFile, lastUse: UInt64)] = [:]
         var tick: UInt64 = 0
+        /// Headers and base intervals of files closed to make room, so reopening them reads nothing.
+        var closed: [String: WhisperFile.Remembered] = [:]
     }
+
+    /// How many closed files are remembered before the memory is given back.
+    private static let maxRemembered = 2_000_000
 
     private let capacity: Int
     private let state = Mutex(State())
@@ -20,7 +25,7 @@ final class OpenFiles: Sendable {
     func file(at path: String) throws(WhisperError) -> WhisperFile? {
         if let file = touch(path) { return file }
         do {
-            let file = try WhisperFile.open(path, writable: true)
+            let file = try WhisperFile.open(path, writable: true, remembered: state.withLock { $0.closed[path] })
             insert(file)
             return file
         } catch .notFound {
@@ -29,11 +34,12 @@ final class OpenFiles: Sendable {
     }
 
     /// Creates the file (and its directories) when absent, then returns it open.
-    func create(at path: String, header: WhisperHeader) throws(WhisperError) -> WhisperFile {
+    func create(at path: String, header: () -> WhisperHeader) throws(WhisperError) -> WhisperFile {
         if let file = try file(at: path) { return file }
         let directory = String(path[..<path.lastIndex(of: "/")!])
         do { try File.makeDirectories(directory) } catch { throw .io(path: directory, error: error.description) }
         let file: WhisperFile
+        let header = header()
         do {
             file = try WhisperFile.create(
                 path, retentions: header.archives.map { Retention(secondsPerPoint: $0.secondsPerPoint, points: $0.points) },
@@ -45,7 +51,12 @@ final class OpenFiles: Sendable {
         return file
     }
 
-    func removeAll() { state.withLock { $0.files.removeAll() } }
+    func removeAll() {
+        state.withLock {
+            $0.files.removeAll()
+            $0.closed.removeAll()
+        }
+    }
 
     private func touch(_ path: String) -> WhisperFile? {
         state.withLock { s in
@@ -60,8 +71,14 @@ final class OpenFiles: Sendable {
         state.withLock { s in
             s.tick += 1
             s.files[file.path] = (file, s.tick)
-            if s.files.count > capacity, let oldest = s.files.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
-                s.files.removeValue(forKey: oldest)
+            // Past capacity the least recently used eighth goes at once: one sort per many inserts.
+            if s.files.count > capacity {
+                let victims = s.files.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(max(1, capacity / 8))
+                if s.closed.count > Self.maxRemembered { s.closed.removeAll() }
+                for (path, entry) in victims {
+                    s.closed[path] = entry.file.remembered
+                    s.files.removeValue(forKey: path)
+                }
             }
         }
     }

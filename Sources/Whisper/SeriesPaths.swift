@@ -20,6 +20,18 @@ public struct SeriesPaths: Sendable {
         return try tenantDirectory(tenant) + "/" + series.split(separator: ".").joined(separator: "/") + ".wsp"
     }
 
+    /// The path of a tenant and series already validated (the write path validates once, when points arrive).
+    func validatedPath(tenant: String, series: String) -> String {
+        var path = root
+        path.reserveCapacity(root.utf8.count + tenant.utf8.count + series.utf8.count + 6)
+        path += "/"
+        path += tenant
+        path += "/"
+        for c in series.utf8 { path.unicodeScalars.append(Unicode.Scalar(c == UInt8(ascii: ".") ? UInt8(ascii: "/") : c)) }
+        path += ".wsp"
+        return path
+    }
+
     /// Series names are dot-separated segments of `[A-Za-z0-9_-]`: at most 255 bytes and 32 segments.
     public static func validate(_ series: String) throws(WhisperError) {
         let bytes = series.utf8

@@ -41,7 +41,8 @@ extension WhisperFile {
         }
         try write(packed, at: slotOffset(archive, interval: interval, base: base))
         for lower in (index + 1)..<header.archives.count {
-            guard try propagate(interval, from: lower - 1, to: lower) else { break }
+            let lowerStep = header.archives[lower].secondsPerPoint
+            guard try propagate([interval - floorMod(interval, lowerStep)], from: lower - 1, to: lower) else { break }
         }
     }
 
@@ -63,9 +64,7 @@ extension WhisperFile {
         for lower in (index + 1)..<header.archives.count {
             let lowerStep = header.archives[lower].secondsPerPoint
             let intervals = Set(aligned.map { $0.timestamp - floorMod($0.timestamp, lowerStep) }).sorted()
-            var propagated = false
-            for interval in intervals where try propagate(interval, from: higher, to: lower) { propagated = true }
-            if !propagated { break }
+            guard try propagate(intervals, from: higher, to: lower) else { break }
             higher = lower
         }
     }
@@ -89,33 +88,59 @@ extension WhisperFile {
         return runs
     }
 
-    /// whisper's `__propagate`: aggregates the finer points under `timestamp`'s coarser interval into archive
-    /// `lower` when enough of them are known (xFilesFactor). Returns whether a point was written.
-    func propagate(_ timestamp: Int, from higherIndex: Int, to lowerIndex: Int) throws(WhisperError) -> Bool {
+    /// whisper's `__propagate` for coarser `intervals` (aligned, sorted, unique): aggregates the finer points under
+    /// each into archive `lower` when enough are known (xFilesFactor); true when any point was written.
+    /// Whisper goes one interval at a time; here the finer points under a run of adjacent intervals are read at once
+    /// and the results written as runs. The outcome is the same: a level only reads `higher` and only writes `lower`.
+    func propagate(_ intervals: [Int], from higherIndex: Int, to lowerIndex: Int) throws(WhisperError) -> Bool {
         let higher = header.archives[higherIndex]
         let lower = header.archives[lowerIndex]
-        let lowerStart = timestamp - floorMod(timestamp, lower.secondsPerPoint)
+        let perLower = lower.secondsPerPoint / higher.secondsPerPoint
         let higherBase = try baseInterval(higherIndex)
-        let firstOffset = higherBase == 0 ? higher.offset : slotOffset(higher, interval: lowerStart, base: higherBase)
-        let count = lower.secondsPerPoint / higher.secondsPerPoint
-        let bytes = try readSlots(higher, from: firstOffset, count: min(count, higher.points))
-        var values = [Double?](repeating: nil, count: bytes.count / WhisperFormat.pointSize)
-        var expected = lowerStart
-        for i in values.indices {
-            let (t, v) = BigEndian.point(bytes, i * WhisperFormat.pointSize)
+        var results: [Point] = []
+        var groupStart = 0
+        while groupStart < intervals.count {
+            var groupEnd = groupStart + 1
+            while groupEnd < intervals.count, intervals[groupEnd] == intervals[groupEnd - 1] + lower.secondsPerPoint,
+                (groupEnd - groupStart + 1) * perLower <= higher.points
+            {
+                groupEnd += 1
+            }
+            let first = intervals[groupStart]
+            let offset = higherBase == 0 ? higher.offset : slotOffset(higher, interval: first, base: higherBase)
+            let bytes = try readSlots(higher, from: offset, count: min((groupEnd - groupStart) * perLower, higher.points))
+            for (j, interval) in intervals[groupStart..<groupEnd].enumerated() {
+                let slots = j * perLower..<min((j + 1) * perLower, bytes.count / WhisperFormat.pointSize)
+                if let value = aggregate(bytes, slots: slots, start: interval, step: higher.secondsPerPoint) {
+                    results.append(Point(interval, value))
+                }
+            }
+            groupStart = groupEnd
+        }
+        guard !results.isEmpty else { return false }
+        var base = try baseInterval(lowerIndex)
+        if base == 0 {
+            base = results[0].timestamp
+            noteBase(lowerIndex, base)
+        }
+        for run in Self.contiguousRuns(results, step: lower.secondsPerPoint) {
+            try writeSlots(lower, run.packed, at: slotOffset(lower, interval: run.start, base: base))
+        }
+        return true
+    }
+
+    /// The aggregate of the finer points in `slots` of `bytes` whose timestamps match their expected interval,
+    /// or nil when too few are known (xFilesFactor).
+    private func aggregate(_ bytes: [UInt8], slots: Range<Int>, start: Int, step: Int) -> Double? {
+        var values = [Double?](repeating: nil, count: slots.count)
+        var expected = start
+        for (i, slot) in slots.enumerated() {
+            let (t, v) = BigEndian.point(bytes, slot * WhisperFormat.pointSize)
             if t == expected { values[i] = v }
-            expected += higher.secondsPerPoint
+            expected += step
         }
         let known = values.compactMap { $0 }
-        guard !known.isEmpty, Double(known.count) / Double(values.count) >= Double(header.xFilesFactor) else { return false }
-        var packed: [UInt8] = []
-        BigEndian.appendPoint(&packed, lowerStart, header.aggregation.aggregate(known: known, all: values))
-        var lowerBase = try baseInterval(lowerIndex)
-        if lowerBase == 0 {
-            lowerBase = lowerStart
-            noteBase(lowerIndex, lowerBase)
-        }
-        try write(packed, at: slotOffset(lower, interval: lowerStart, base: lowerBase))
-        return true
+        guard !known.isEmpty, Double(known.count) / Double(values.count) >= Double(header.xFilesFactor) else { return nil }
+        return header.aggregation.aggregate(known: known, all: values)
     }
 }

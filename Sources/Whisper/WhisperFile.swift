@@ -10,25 +10,47 @@ public final class WhisperFile: Sendable {
     /// Each archive's first-slot interval; 0 until the archive holds a point.
     private let bases: Mutex<[Int]>
 
-    private init(path: String, fd: FileDescriptor, header: WhisperHeader) {
+    /// The inode the file had when opened, to recognize it again (`Remembered`).
+    let inode: UInt64
+
+    private init(path: String, fd: FileDescriptor, header: WhisperHeader, inode: UInt64, bases: [Int]? = nil) {
         self.path = path
         self.fd = fd
         self.header = header
-        self.bases = Mutex([Int](repeating: 0, count: header.archives.count))
+        self.inode = inode
+        self.bases = Mutex(bases ?? [Int](repeating: 0, count: header.archives.count))
     }
+
+    /// What is worth keeping of a file once it is closed, so that reopening it costs no reads.
+    struct Remembered: Sendable {
+        let inode: UInt64
+        let header: WhisperHeader
+        let bases: [Int]
+    }
+
+    var remembered: Remembered { Remembered(inode: inode, header: header, bases: bases.withLock { $0 }) }
 
     deinit { fd.close() }
 
     /// Opens and checks an existing file; a damaged header is a `.corrupt` error naming the problem.
     public static func open(_ path: String, writable: Bool = false) throws(WhisperError) -> WhisperFile {
+        try open(path, writable: writable, remembered: nil)
+    }
+
+    /// Opens a file; when it is still the one `remembered` describes (same inode and size), its header and base
+    /// intervals are taken from there instead of being read again.
+    static func open(_ path: String, writable: Bool, remembered: Remembered?) throws(WhisperError) -> WhisperFile {
         let fd: FileDescriptor
         do { fd = try File.open(path, writable ? .readWrite : .readOnly) } catch {
             throw error.isNotFound ? .notFound(path: path) : .io(path: path, error: error.description)
         }
         do {
-            let size = try File.size(fd)
+            let (inode, size) = try File.identity(fd)
+            if let remembered, remembered.inode == inode, remembered.header.fileSize == size {
+                return WhisperFile(path: path, fd: fd, header: remembered.header, inode: inode, bases: remembered.bases)
+            }
             let head = try File.read(fd, count: min(size, WhisperFormat.metadataSize + WhisperFormat.maxArchives * WhisperFormat.archiveInfoSize), at: 0)
-            return WhisperFile(path: path, fd: fd, header: try WhisperHeader.decode(head, fileSize: size))
+            return WhisperFile(path: path, fd: fd, header: try WhisperHeader.decode(head, fileSize: size), inode: inode)
         } catch let problem as WhisperProblem {
             fd.close()
             throw .corrupt(path: path, problem: problem.text)

@@ -11,13 +11,30 @@ public final class WriteBackCache: Sendable {
     public struct Options: Sendable {
         public var maxBufferedPoints = 20_000_000
         public var writerThreads = 2
-        public var maxOpenFiles = 1024
+        /// Files kept open between writes. The default is what the process may open (its soft limit raised to the
+        /// hard one) less room for sockets, capped at 200,000.
+        public var maxOpenFiles = min(200_000, max(64, File.raiseOpenFileLimit() - 4096))
         public init() {}
     }
 
+    /// A series of a tenant, hashed once: the hash picks the shard and serves the shard's dictionary.
     struct SeriesKey: Hashable, Sendable {
         let tenant: String
         let series: String
+        let hash: Int
+
+        init(tenant: String, series: String) {
+            self.tenant = tenant
+            self.series = series
+            var hasher = Hasher()
+            hasher.combine(tenant)
+            hasher.combine(series)
+            hash = hasher.finalize()
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+        static func == (a: SeriesKey, b: SeriesKey) -> Bool { a.hash == b.hash && a.series == b.series && a.tenant == b.tenant }
     }
 
     private struct Shard {
@@ -80,7 +97,7 @@ public final class WriteBackCache: Sendable {
     @discardableResult
     public func add(tenant: String, series: String, points: [Point]) -> Bool {
         guard !points.isEmpty else { return true }
-        guard (try? paths.path(tenant: tenant, series: series)) != nil else {
+        guard (try? paths.tenantDirectory(tenant)) != nil, (try? SeriesPaths.validate(series)) != nil else {
             stats.invalid.add(points.count, ordering: .relaxed)
             return false
         }
@@ -93,6 +110,39 @@ public final class WriteBackCache: Sendable {
         let key = SeriesKey(tenant: tenant, series: series)
         shards[shardIndex(key)].lock.withLock { $0.pending[key, default: []].append(contentsOf: points) }
         return true
+    }
+
+    /// Buffers one flush of a tenant: one point per series, each shard locked once. Returns how many were taken;
+    /// the rest were invalid names or past the budget, and are counted as such.
+    @discardableResult
+    public func add(tenant: String, flush: [(series: String, point: Point)]) -> Int {
+        guard (try? paths.tenantDirectory(tenant)) != nil else {
+            stats.invalid.add(flush.count, ordering: .relaxed)
+            return 0
+        }
+        var byShard = [[(SeriesKey, Point)]](repeating: [], count: shards.count)
+        for (series, point) in flush {
+            guard (try? SeriesPaths.validate(series)) != nil else {
+                stats.invalid.add(1, ordering: .relaxed)
+                continue
+            }
+            let key = SeriesKey(tenant: tenant, series: series)
+            byShard[shardIndex(key)].append((key, point))
+        }
+        var accepted = 0
+        for (index, entries) in byShard.enumerated() where !entries.isEmpty {
+            let room = options.maxBufferedPoints - stats.buffered.add(entries.count, ordering: .relaxed).newValue
+            let taken = room >= 0 ? entries.count : max(0, entries.count + room)
+            if taken < entries.count {
+                stats.buffered.subtract(entries.count - taken, ordering: .relaxed)
+                stats.dropped.add(entries.count - taken, ordering: .relaxed)
+            }
+            shards[index].lock.withLock { shard in
+                for (key, point) in entries.prefix(taken) { shard.pending[key, default: []].append(point) }
+            }
+            accepted += taken
+        }
+        return accepted
     }
 
     /// whisper.fetch over the file merged with the buffered points (which win in the finest archive).
@@ -154,10 +204,11 @@ public final class WriteBackCache: Sendable {
 
     private func write(_ key: SeriesKey, _ points: [Point], now: Int) {
         do {
-            let path = try paths.path(tenant: key.tenant, series: key.series)
-            let file = try files.create(at: path, header: rules.header(for: key.series))
+            let path = paths.validatedPath(tenant: key.tenant, series: key.series)
+            let file = try files.create(at: path) { rules.header(for: key.series) }
             try file.updateMany(points, now: now)
             stats.written.add(points.count, ordering: .relaxed)
+            stats.seriesWrites.add(1, ordering: .relaxed)
         } catch {
             stats.errors.add(1, ordering: .relaxed)
             stats.dropped.add(points.count, ordering: .relaxed)
@@ -166,9 +217,7 @@ public final class WriteBackCache: Sendable {
     }
 
     private func shardIndex(_ key: SeriesKey) -> Int {
-        var hasher = Hasher()
-        hasher.combine(key)
-        return Int(UInt(bitPattern: hasher.finalize()) % UInt(shards.count))
+        Int(UInt(bitPattern: key.hash) % UInt(shards.count))
     }
 
     public var openFiles: Int { files.count }
@@ -181,6 +230,8 @@ public final class CacheStats: Sendable {
     public let dropped = Atomic<Int>(0)
     public let invalid = Atomic<Int>(0)
     public let errors = Atomic<Int>(0)
+    /// Batches written: one per series per writer pass (points written / this = points per write).
+    public let seriesWrites = Atomic<Int>(0)
 }
 
 extension WhisperHeader {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Storage engine benchmark, Telewall against Python's `whisper` (1.1.10) in the same run:
+#   1. flush-shaped writes: SERIES series (default 100,000), one point each every 10 s of simulated time, for
+#      60 flushes, through the write-back cache (2 writer threads) until everything is on disk. Python runs
+#      whisper.update_many the same way on PY_SERIES series (default 2,000: its rate does not depend on the count).
+#   2. fetch of 1 h and 24 h from one file filled with 2 days of 10 s data: p50/p99 for both.
+#   3. memory per buffered series and per open series.
+#   scripts/bench/whisper.sh [SERIES] [PY_SERIES]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+series="${1:-100000}"
+py_series="${2:-2000}"
+python3 -c "import whisper" 2>/dev/null || python3 -m pip install -q whisper==1.1.10
+swift build -c release --product telewall-bench >/dev/null
+bench=.build/release/telewall-bench
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+
+echo "== flush-shaped writes"
+$bench create "$work/tw" "$series"
+tw=$($bench writes "$work/tw" "$series" 60)
+py=$(python3 scripts/bench/whisper_reference.py writes "$work/py" "$py_series" 60)
+tw_rate=$(field rate <<<"$tw"); py_rate=$(field rate <<<"$py")
+printf '%-34s %12s points/s   (%s)\n' "telewall, $series series" "$tw_rate" "$tw"
+printf '%-34s %12s points/s   (%s)\n' "python whisper, $py_series series" "$py_rate" "$py"
+awk -v a="$tw_rate" -v b="$py_rate" 'BEGIN { printf "ratio telewall/python: %.1f (goals: >= 1,000,000 points/s and >= 30x)\n", a / b }'
+
+echo "== fetch latency, one file, 2 days of 10 s data"
+python3 scripts/bench/whisper_reference.py fill "$work/fetch.wsp"
+for span in 3600 86400; do
+    tw=$($bench fetch "$work/fetch.wsp" "$span" 20000)
+    py=$(python3 scripts/bench/whisper_reference.py fetch "$work/fetch.wsp" "$span" 2000)
+    printf 'span %5s s  telewall p50 %8s us p99 %8s us   python p50 %8s us p99 %8s us   p99 ratio %s\n' "$span" \
+        "$(field p50_us <<<"$tw")" "$(field p99_us <<<"$tw")" "$(field p50_us <<<"$py")" "$(field p99_us <<<"$py")" \
+        "$(awk -v a="$(field p99_us <<<"$py")" -v b="$(field p99_us <<<"$tw")" 'BEGIN { printf "%.1fx", a / b }')"
+done
+echo "(goals: p99 under 100 us for 1 h, at least 10x faster than Python)"
+
+echo "== memory"
+$bench memory "$work/tw" "$series"
