@@ -1,8 +1,11 @@
 import HTTP
+import Whisper
 
 /// `/healthz` and `/metrics` (SPEC 8): no tenant data, open to anyone who reaches the listener.
 struct OperationsRoutes: Sendable {
     let health: ComponentHealth
+    let storage: CacheStats
+    let openFiles: @Sendable () -> Int
     /// The HTTP servers by listener name ("http", "https"), read at request time.
     let servers: @Sendable () -> [(String, ServerMetrics)]
 
@@ -42,6 +45,18 @@ struct OperationsRoutes: Sendable {
             out.family(name, type, help) { add in
                 for (listener, m) in servers { add(["listener": listener], Double(value(m))) }
             }
+        }
+        let storageFigures: [(String, String, String, Int)] = [
+            ("telewall_points_buffered", "gauge", "Points buffered in the write-back cache, not yet on disk.", storage.buffered.load(ordering: .relaxed)),
+            ("telewall_points_written_total", "counter", "Points written to Whisper files.", storage.written.load(ordering: .relaxed)),
+            ("telewall_points_dropped_total", "counter", "Points dropped: over the buffer budget or failed writes.", storage.dropped.load(ordering: .relaxed)),
+            ("telewall_points_invalid_total", "counter", "Points refused for an invalid series name.", storage.invalid.load(ordering: .relaxed)),
+            ("telewall_storage_errors_total", "counter", "Series writes that failed.", storage.errors.load(ordering: .relaxed)),
+            ("telewall_storage_series_writes_total", "counter", "Series write batches (points written / this = points per write).", storage.seriesWrites.load(ordering: .relaxed)),
+            ("telewall_storage_open_files", "gauge", "Whisper files held open.", openFiles()),
+        ]
+        for (name, type, help, value) in storageFigures {
+            out.family(name, type, help) { add in add([:], Double(value)) }
         }
         out.family("telewall_component_up", "gauge", "1 when the component is ONLINE.") { add in
             for (name, c) in health.snapshot.sorted(by: { $0.key < $1.key }) {

@@ -6,20 +6,24 @@ import Logging
 import Posix
 import Synchronization
 import TLS
+import Whisper
 
 /// The whole service, wired from a `Config`. `main` and the tests both build it with `buildApp`.
 public final class TelewallApp: Sendable {
     public let config: Config
     public let store: AccountStore
     public let health: ComponentHealth
+    /// The round-robin engine's write-back cache: every series write and read goes through it.
+    public let storage: WriteBackCache
     private let logger: Logger
     private let servers = Mutex<[(name: String, server: HTTPServer)]>([])
     private let bound = Mutex<[String: SocketAddress]>([:])
 
-    init(config: Config, store: AccountStore, health: ComponentHealth, logger: Logger) {
+    init(config: Config, store: AccountStore, health: ComponentHealth, storage: WriteBackCache, logger: Logger) {
         self.config = config
         self.store = store
         self.health = health
+        self.storage = storage
         self.logger = logger
     }
 
@@ -40,7 +44,8 @@ public final class TelewallApp: Sendable {
             health.set(name, "DISABLED", reason: "\(name) ingest on \(address) is not part of this build yet")
             logger.notice("\(name) listener \(address) is not available yet")
         }
-        health.set("storage", "DISABLED", reason: "the round-robin engine is not part of this build yet")
+        storage.start()
+        health.set("storage", "ONLINE", reason: "writing to \(storage.paths.root) with \(storage.options.writerThreads) writer threads")
         health.set("database", "ONLINE", reason: "migrations applied")
     }
 
@@ -54,6 +59,8 @@ public final class TelewallApp: Sendable {
             server.shutdown(drainTimeout: drainTimeout)
             health.set(name, "OFFLINE", reason: "stopped")
         }
+        storage.stop()
+        health.set("storage", "OFFLINE", reason: "stopped; everything buffered was written")
     }
 
     private func launch(_ name: String, _ address: SocketAddress, tls: TLSContext?, router: Router) throws {
@@ -77,7 +84,7 @@ public final class TelewallApp: Sendable {
     }
 
     private var operationsRoutes: OperationsRoutes {
-        OperationsRoutes(health: health) { [weak self] in
+        OperationsRoutes(health: health, storage: storage.stats, openFiles: { [weak self] in self?.storage.openFiles ?? 0 }) { [weak self] in
             self?.servers.withLock { $0.map { ($0.name, $0.server.metrics) } } ?? []
         }
     }
@@ -101,5 +108,10 @@ public func buildApp(config: Config, logger: Logger) throws -> TelewallApp {
     var throttle = ThrottlePolicy()
     throttle.failedLogins = config.loginLimit
     throttle.signups = config.signupLimit
-    return TelewallApp(config: config, store: AccountStore(database: database, throttle: throttle), health: ComponentHealth(), logger: logger)
+    let storage = WriteBackCache(
+        paths: SeriesPaths(root: config.whisperDirectory), rules: config.storageRules,
+        onError: { message in logger.error("storage: \(message)") })
+    return TelewallApp(
+        config: config, store: AccountStore(database: database, throttle: throttle), health: ComponentHealth(),
+        storage: storage, logger: logger)
 }

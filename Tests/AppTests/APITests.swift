@@ -202,6 +202,8 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         #expect(text.contains("telewall_http_connections_high_water{listener=\"http\"} "))
         #expect(text.contains("telewall_http_connections_refused_total{listener=\"http\"} 0"))
         #expect(text.contains("# TYPE telewall_http_requests_total counter"))
+        #expect(text.contains("telewall_points_buffered 0") && text.contains("telewall_points_dropped_total 0"))
+        #expect(text.contains("telewall_component_up{component=\"storage\"} 1"))
     }
 
     @Test func anAdminListenerTakesOverHealthAndMetrics() throws {
