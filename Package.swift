@@ -29,6 +29,7 @@ let package = Package(
             dependencies: ["Posix", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Whisper", dependencies: ["Posix"]),
+        .target(name: "StatsD", dependencies: ["Posix", "TLS", "Whisper", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Accounts",
             dependencies: ["TLS", .product(name: "GRDB", package: "GRDB.swift")]
@@ -36,7 +37,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "HTTP", "Accounts", "TLS", "Whisper",
+                "HTTP", "Accounts", "TLS", "Whisper", "StatsD",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Posix"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Posix", "TLS", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "TestSupport"]),
+        .testTarget(name: "StatsDTests", dependencies: ["StatsD", "Whisper", "Posix", "TestSupport"]),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Posix", "TestSupport"]),
         .testTarget(
             name: "AccountsTests", dependencies: ["Accounts", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

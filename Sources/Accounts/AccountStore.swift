@@ -118,6 +118,18 @@ public final class AccountStore: Sendable {
         }
     }
 
+    /// SHA-256 digests of every live ingest token with its tenant: what the StatsD router matches tokens against.
+    public func liveTokenDigests() throws -> [[UInt8]: String] {
+        try database.read { db in
+            var out: [[UInt8]: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT digest, tenant_id FROM ingest_tokens WHERE revoked_at IS NULL") {
+                let digest: Data = row["digest"]
+                out[[UInt8](digest)] = row["tenant_id"]
+            }
+            return out
+        }
+    }
+
     public func listSecrets(_ kind: SecretKind, tenantID: String) throws -> [SecretInfo] {
         try database.read { db in
             try Row.fetchAll(db, sql: """

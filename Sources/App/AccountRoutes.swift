@@ -1,11 +1,14 @@
 import Accounts
 import Foundation
 import HTTP
+import StatsD
 
 /// `/api/v1/signup`, `/session`, `/me`, `/tokens` and `/keys` (SPEC 2 and 9).
 struct AccountRoutes: Sendable {
     let store: AccountStore
     let auth: Authenticator
+    /// A tenant's ingest totals since the service started.
+    let usage: @Sendable (String) -> TenantState.Usage
 
     func register(in router: inout Router) {
         router.add("POST", "/api/v1/signup", api(signUp))
@@ -44,7 +47,11 @@ struct AccountRoutes: Sendable {
 
     private func me(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        let usage: JSON = ["metrics": 0, "lines": 0, "dropped_over_quota": 0, "bad_lines": 0]
+        let u = usage(account.tenantID)
+        let usage: JSON = [
+            "metrics": .number(Double(u.keys)), "lines": .number(Double(u.lines)), "dropped_over_quota": .number(Double(u.droppedOverQuota)),
+            "bad_lines": .number(Double(u.badLines)),
+        ]
         return .json(["account": Self.json(account), "tenant": ["id": .string(account.tenantID)], "usage": usage])
     }
 

@@ -23,6 +23,14 @@ public struct Config: Sendable {
     public var migrationsDirectory = ResourceLocator.find("Migrations")
     public var headerTimeout = 10.0
     public var idleTimeout = 60.0
+    /// Per-tenant limits (SPEC 3.5) and how long an idle StatsD key is remembered.
+    public var tenantMaxKeys = 10_000
+    public var tenantMaxLinesPerSecond = 100_000
+    public var idleExpiry = 3600
+    /// Bytes of kernel receive buffer asked for on the UDP sockets (the kernel may grant less).
+    public var udpReceiveBuffer = 32 << 20
+    /// Seconds between reloads of the live tokens: a new or revoked token takes effect within this.
+    public var tokenRefresh = 2.0
     /// `[[storage.schema]]` and `[[storage.aggregation]]` from the file, before SPEC 4's defaults.
     public var storageRules = StorageRules.standard
 
@@ -32,6 +40,7 @@ public struct Config: Sendable {
     public enum Key: String, CaseIterable, Sendable {
         case data, http, https, tls_cert, tls_key, statsd, graphite, admin, flush_interval, max_connections
         case login_limit, signup_limit, public_dir, migrations_dir, header_timeout, idle_timeout
+        case tenant_max_keys, tenant_max_lines_per_second, idle_expiry, udp_receive_buffer, token_refresh
 
         public var flag: String { rawValue.replacingOccurrences(of: "_", with: "-") }
         public var environmentVariable: String { "TELEWALL_" + rawValue.uppercased() }
@@ -120,6 +129,11 @@ public struct Config: Sendable {
         case .migrations_dir: migrationsDirectory = value
         case .header_timeout: headerTimeout = try Self.number(key, value, min: 0.05)
         case .idle_timeout: idleTimeout = try Self.number(key, value, min: 0.05)
+        case .tenant_max_keys: tenantMaxKeys = Int(try Self.number(key, value, min: 1))
+        case .tenant_max_lines_per_second: tenantMaxLinesPerSecond = Int(try Self.number(key, value, min: 1))
+        case .idle_expiry: idleExpiry = Int(try Self.number(key, value, min: 1))
+        case .udp_receive_buffer: udpReceiveBuffer = Int(try Self.number(key, value, min: 4096))
+        case .token_refresh: tokenRefresh = try Self.number(key, value, min: 0.05)
         }
     }
 

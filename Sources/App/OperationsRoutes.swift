@@ -1,4 +1,5 @@
 import HTTP
+import Posix
 import Whisper
 
 /// `/healthz` and `/metrics` (SPEC 8): no tenant data, open to anyone who reaches the listener.
@@ -6,6 +7,7 @@ struct OperationsRoutes: Sendable {
     let health: ComponentHealth
     let storage: CacheStats
     let openFiles: @Sendable () -> Int
+    let ingest: @Sendable () -> IngestService?
     /// The HTTP servers by listener name ("http", "https"), read at request time.
     let servers: @Sendable () -> [(String, ServerMetrics)]
 
@@ -57,6 +59,28 @@ struct OperationsRoutes: Sendable {
         ]
         for (name, type, help, value) in storageFigures {
             out.family(name, type, help) { add in add([:], Double(value)) }
+        }
+        if let service = ingest() {
+            let s = service.ingest.stats
+            let kernel = UDPSocket.kernelReceiveErrors()
+            let figures: [(String, String, String, Int)] = [
+                ("telewall_statsd_packets_total", "counter", "Datagrams and TCP reads received (StatsD and Graphite).", s.packets.load(ordering: .relaxed)),
+                ("telewall_statsd_lines_total", "counter", "Lines received.", s.lines.load(ordering: .relaxed)),
+                ("telewall_statsd_bad_lines_total", "counter", "Lines refused as malformed.", s.badLines.load(ordering: .relaxed)),
+                ("telewall_statsd_unknown_tokens_total", "counter", "Lines with an unknown or revoked token.", s.unknownTokens.load(ordering: .relaxed)),
+                ("telewall_statsd_dropped_over_quota_total", "counter", "Lines dropped over a tenant's quota.", s.droppedOverQuota.load(ordering: .relaxed)),
+                ("telewall_statsd_service_checks_total", "counter", "DogStatsD service checks received.", s.serviceChecks.load(ordering: .relaxed)),
+                ("telewall_statsd_events_total", "counter", "DogStatsD events received.", s.events.load(ordering: .relaxed)),
+                ("telewall_statsd_flushes_total", "counter", "Flushes done.", s.flushes.load(ordering: .relaxed)),
+                ("telewall_statsd_flush_duration_microseconds", "gauge", "How long the last flush took.", s.lastFlushMicros.load(ordering: .relaxed)),
+                ("telewall_statsd_points_flushed_total", "counter", "Points handed to storage by flushes.", s.pointsFlushed.load(ordering: .relaxed)),
+                ("telewall_udp_receive_buffer_bytes", "gauge", "Kernel receive buffer of the StatsD UDP socket.", service.receiveBuffer),
+                ("telewall_kernel_udp_rcvbuf_errors_total", "counter", "Host-wide UDP datagrams dropped for a full receive buffer (/proc/net/snmp).", kernel.bufferErrors),
+                ("telewall_kernel_udp_in_errors_total", "counter", "Host-wide UDP receive errors (/proc/net/snmp).", kernel.inErrors),
+            ]
+            for (name, type, help, value) in figures {
+                out.family(name, type, help) { add in add([:], Double(value)) }
+            }
         }
         out.family("telewall_component_up", "gauge", "1 when the component is ONLINE.") { add in
             for (name, c) in health.snapshot.sorted(by: { $0.key < $1.key }) {

@@ -5,6 +5,7 @@ import HTTP
 import Logging
 import Posix
 import Synchronization
+import StatsD
 import TLS
 import Whisper
 
@@ -18,6 +19,11 @@ public final class TelewallApp: Sendable {
     private let logger: Logger
     private let servers = Mutex<[(name: String, server: HTTPServer)]>([])
     private let bound = Mutex<[String: SocketAddress]>([:])
+    /// StatsD and Graphite listeners: made in `start`, so that commands like `migrate` bind nothing.
+    private let ingestService = Mutex<IngestService?>(nil)
+
+    /// The ingest pipeline once started (HTTP ingest, usage and metrics read it).
+    var ingest: IngestService? { ingestService.withLock { $0 } }
 
     init(config: Config, store: AccountStore, health: ComponentHealth, storage: WriteBackCache, logger: Logger) {
         self.config = config
@@ -30,7 +36,7 @@ public final class TelewallApp: Sendable {
     /// The address each listener is bound to ("http", "https", "admin"), known after `start`.
     public func address(of listener: String) -> SocketAddress? { bound.withLock { $0[listener] } }
 
-    /// Starts every listener. Parts of SPEC 1 not built yet are reported in `/healthz` as DISABLED.
+    /// Starts every listener: HTTP (and HTTPS, admin), StatsD, Graphite, and the storage writers.
     public func start() throws {
         let tls = try tlsContext()
         try launch("http", config.http, tls: nil, router: makeRouter(operations: config.admin == nil))
@@ -40,17 +46,24 @@ public final class TelewallApp: Sendable {
             operationsRoutes.register(in: &router)
             try launch("admin", admin, tls: nil, router: router)
         }
-        for (name, address) in [("statsd", config.statsd), ("graphite", config.graphite)] {
-            health.set(name, "DISABLED", reason: "\(name) ingest on \(address) is not part of this build yet")
-            logger.notice("\(name) listener \(address) is not available yet")
-        }
         storage.start()
+        let service = try IngestService(config: config, store: store, storage: storage, logger: logger)
+        ingestService.withLock { $0 = service }
+        bound.withLock {
+            $0["statsd"] = service.statsdAddress
+            $0["graphite"] = service.graphiteAddress
+        }
+        service.start(health: health)
         health.set("storage", "ONLINE", reason: "writing to \(storage.paths.root) with \(storage.options.writerThreads) writer threads")
         health.set("database", "ONLINE", reason: "migrations applied")
     }
 
-    /// Stops accepting and drains in-flight requests, then closes the listeners.
+    /// Stops receiving metrics, drains in-flight requests, flushes what was aggregated and writes everything
+    /// buffered: nothing that was received is lost.
     public func stop(drainTimeout: Double = 10) {
+        if let service = ingestService.withLock({ s -> IngestService? in defer { s = nil }; return s }) {
+            service.stop(health: health)
+        }
         let running = servers.withLock { all in
             defer { all.removeAll() }
             return all
@@ -84,7 +97,10 @@ public final class TelewallApp: Sendable {
     }
 
     private var operationsRoutes: OperationsRoutes {
-        OperationsRoutes(health: health, storage: storage.stats, openFiles: { [weak self] in self?.storage.openFiles ?? 0 }) { [weak self] in
+        OperationsRoutes(
+            health: health, storage: storage.stats, openFiles: { [weak self] in self?.storage.openFiles ?? 0 },
+            ingest: { [weak self] in self?.ingest }
+        ) { [weak self] in
             self?.servers.withLock { $0.map { ($0.name, $0.server.metrics) } } ?? []
         }
     }
@@ -92,7 +108,10 @@ public final class TelewallApp: Sendable {
     private func makeRouter(operations: Bool) -> Router {
         var router = Router()
         if operations { operationsRoutes.register(in: &router) }
-        AccountRoutes(store: store, auth: Authenticator(store: store)).register(in: &router)
+        AccountRoutes(store: store, auth: Authenticator(store: store), usage: { [weak self] tenant in
+            self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage()
+        }).register(in: &router)
+        IngestRoutes(ingest: { [weak self] in self?.ingest }).register(in: &router)
         let files = StaticFiles(root: config.publicDirectory)
         router.fallback = { files.respond(to: $0) }
         return router

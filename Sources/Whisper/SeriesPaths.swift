@@ -2,8 +2,9 @@
 /// Every path is built from validated parts only, so no name can reach outside its tenant's directory.
 public struct SeriesPaths: Sendable {
     public let root: String
-    public static let maxNameBytes = 255
-    public static let maxSegments = 32
+    /// Room for a 255-byte StatsD key under `stats.timers.` with a suffix such as `.sum_squares_90`.
+    public static let maxNameBytes = 300
+    public static let maxSegments = 40
 
     public init(root: String) { self.root = root }
 

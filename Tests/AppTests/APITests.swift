@@ -19,6 +19,8 @@ final class RunningApp {
         var config = Config()
         config.dataDirectory = data
         config.http = SocketAddress(host: "127.0.0.1", port: 0)
+        config.statsd = SocketAddress(host: "127.0.0.1", port: 0)
+        config.graphite = SocketAddress(host: "127.0.0.1", port: 0)
         configure(&config)
         app = try buildApp(config: config, logger: Logger(label: "test"))
         try app.start()

@@ -1,0 +1,87 @@
+import Accounts
+import Logging
+import Posix
+import StatsD
+import Whisper
+
+/// StatsD over UDP and TCP and Graphite plaintext over TCP and UDP, wired to one `StatsDIngest`.
+final class IngestService: Sendable {
+    let ingest: StatsDIngest
+    let directory: TokenDirectory
+    /// HTTP ingest's collector, shared by the worker threads (one lock per request).
+    let httpCollector: Collector
+    private let statsdUDP: UDPReceiver
+    private let statsdTCP: TCPLineServer
+    private let graphiteUDP: UDPReceiver
+    private let graphiteTCP: TCPLineServer
+    private let config: Config
+    private let logger: Logger
+
+    init(config: Config, store: AccountStore, storage: WriteBackCache, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        directory = TokenDirectory { try store.liveTokenDigests() }
+        var options = StatsDIngest.Options()
+        options.flushInterval = config.flushInterval
+        options.idleExpiry = config.idleExpiry
+        options.maxKeysPerTenant = config.tenantMaxKeys
+        options.maxLinesPerSecond = config.tenantMaxLinesPerSecond
+        ingest = StatsDIngest(directory: directory, storage: storage, options: options, logger: logger)
+        httpCollector = ingest.makeCollector()
+        statsdUDP = try UDPReceiver(address: config.statsd, receiveBuffer: config.udpReceiveBuffer)
+        statsdTCP = try TCPLineServer(address: SocketAddress(host: config.statsd.host, port: statsdUDP.address.port))
+        graphiteUDP = try UDPReceiver(address: config.graphite, receiveBuffer: config.udpReceiveBuffer)
+        graphiteTCP = try TCPLineServer(address: SocketAddress(host: config.graphite.host, port: graphiteUDP.address.port))
+    }
+
+    var statsdAddress: SocketAddress { statsdUDP.address }
+    var graphiteAddress: SocketAddress { graphiteUDP.address }
+    var receiveBuffer: Int { statsdUDP.receiveBuffer }
+
+    func start(health: ComponentHealth) {
+        let logger = logger
+        directory.startRefreshing(every: config.tokenRefresh) { logger.error("cannot reload ingest tokens: \($0)") }
+        let ingest = ingest
+        let directory = directory
+        statsdUDP.start(threads: 2, name: "statsd-udp") {
+            let collector = ingest.makeCollector()
+            var cache = TokenCache(directory: directory)
+            return { ingest.ingest(packets: $0, into: collector, cache: &cache) }
+        }
+        statsdTCP.start(name: "statsd-tcp") {
+            let collector = ingest.makeCollector()
+            var cache = TokenCache(directory: directory)
+            return { ingest.ingest(packets: $0, into: collector, cache: &cache) }
+        }
+        graphiteUDP.start(threads: 1, name: "graphite-udp") {
+            let collector = ingest.makeCollector()
+            var cache = TokenCache(directory: directory)
+            return { ingest.ingest(graphite: $0, into: collector, cache: &cache) }
+        }
+        graphiteTCP.start(name: "graphite-tcp") {
+            let collector = ingest.makeCollector()
+            var cache = TokenCache(directory: directory)
+            return { ingest.ingest(graphite: $0, into: collector, cache: &cache) }
+        }
+        ingest.start()
+        health.set("statsd", "ONLINE", reason: "UDP and TCP on \(statsdAddress), receive buffer \(receiveBuffer) bytes, flush every \(config.flushInterval) s")
+        health.set("graphite", "ONLINE", reason: "TCP and UDP on \(graphiteAddress)")
+        logger.info("StatsD on \(statsdAddress) (UDP receive buffer \(receiveBuffer) bytes), Graphite plaintext on \(graphiteAddress)")
+        let finest = config.storageRules.retentions(for: "stats.counters.x.count").map(\.secondsPerPoint).min() ?? 10
+        if config.flushInterval < Double(finest) {
+            logger.warning("flush interval \(config.flushInterval) s is shorter than the finest archive step \(finest) s: points share slots")
+        }
+    }
+
+    /// Stops receiving, then flushes everything aggregated into the storage engine.
+    func stop(health: ComponentHealth) {
+        statsdUDP.stop()
+        statsdTCP.stop()
+        graphiteUDP.stop()
+        graphiteTCP.stop()
+        directory.stopRefreshing()
+        ingest.stop()
+        health.set("statsd", "OFFLINE", reason: "stopped; the last flush was written")
+        health.set("graphite", "OFFLINE", reason: "stopped")
+    }
+}

@@ -1,0 +1,72 @@
+/// What arrived for one tenant between two flushes, as Etsy StatsD keeps it: counter sums, timer values,
+/// gauge changes in order, set members. Receivers each fill their own and the flusher merges them.
+public struct Bucket: Sendable {
+    public enum GaugeChange: Sendable, Equatable {
+        case set(Double)
+        case add(Double)
+    }
+
+    public struct TimerValues: Sendable {
+        public var values: [Double] = []
+        /// Sum of 1/sample-rate: the timer's `count`.
+        public var count = 0.0
+    }
+
+    public var counters: [String: Double] = [:]
+    public var timers: [String: TimerValues] = [:]
+    public var gauges: [String: [GaugeChange]] = [:]
+    public var sets: [String: Set<String>] = [:]
+    public var packets = 0
+    public var lines = 0
+    public var badLines = 0
+    public var droppedOverQuota = 0
+    public var serviceChecks = 0
+    public var events = 0
+
+    public init() {}
+
+    /// Applies one sample to `key` with Etsy's rules (stats.js `handlePacket`).
+    public mutating func record(_ key: String, _ sample: Sample) {
+        switch sample.kind {
+        case .counter:
+            counters[key, default: 0] += sample.value * (1 / sample.sampleRate)
+        case .timer:
+            timers[key, default: TimerValues()].values.append(sample.value)
+            timers[key]!.count += 1 / sample.sampleRate
+        case .gauge:
+            gauges[key, default: []].append(sample.isDelta ? .add(sample.value) : .set(sample.value))
+        case .set:
+            sets[key, default: []].insert(sample.member)
+        }
+    }
+
+    /// Adds another receiver's bucket; its gauge changes come after this one's.
+    public mutating func merge(_ other: Bucket) {
+        counters.merge(other.counters, uniquingKeysWith: +)
+        for (key, t) in other.timers {
+            timers[key, default: TimerValues()].values += t.values
+            timers[key]!.count += t.count
+        }
+        gauges.merge(other.gauges, uniquingKeysWith: +)
+        sets.merge(other.sets) { $0.union($1) }
+        packets += other.packets
+        lines += other.lines
+        badLines += other.badLines
+        droppedOverQuota += other.droppedOverQuota
+        serviceChecks += other.serviceChecks
+        events += other.events
+    }
+
+    /// Metric keys this bucket names.
+    var keys: Set<String> { Set(counters.keys).union(timers.keys).union(gauges.keys).union(sets.keys) }
+
+    /// Drops everything about `key` (past the key quota) and returns how many samples that was.
+    mutating func remove(_ key: String) -> Int {
+        var removed = 0
+        if counters.removeValue(forKey: key) != nil { removed += 1 }
+        removed += timers.removeValue(forKey: key)?.values.count ?? 0
+        removed += gauges.removeValue(forKey: key)?.count ?? 0
+        removed += sets.removeValue(forKey: key)?.count ?? 0
+        return removed
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Posix
+import Synchronization
+
+/// Threads that receive datagrams on one UDP socket with batched `recvmmsg` and hand each batch to their own
+/// handler (each thread has its own collector and token cache: no shared state per line).
+public final class UDPReceiver: Sendable {
+    public typealias BatchHandler = ([String]) -> Void
+
+    public let address: SocketAddress
+    /// The kernel receive buffer the socket got.
+    public let receiveBuffer: Int
+    private let fd: FileDescriptor
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchGroup()
+    public let truncated = Atomic<Int>(0)
+    static let slotSize = 65536
+    static let slots = 64
+
+    /// Binds; the threads start with `start`.
+    public init(address: SocketAddress, receiveBuffer: Int = 32 << 20) throws {
+        (fd, self.receiveBuffer) = try UDPSocket.bind(address, receiveBuffer: receiveBuffer)
+        let local = try Socket.localAddress(fd)
+        self.address = SocketAddress(host: address.host, port: local.port)
+    }
+
+    /// Starts `threads` receiving threads; `makeHandler` runs on each thread to make its handler.
+    public func start(threads: Int, name: String, makeHandler: @escaping @Sendable () -> BatchHandler) {
+        for index in 0..<threads {
+            finished.enter()
+            let thread = Thread { [self] in
+                receive(handler: makeHandler())
+                finished.leave()
+            }
+            thread.name = "\(name)-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Stops the threads (within the socket's receive timeout) and closes the socket.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        finished.wait()
+        fd.close()
+    }
+
+    private func receive(handler: BatchHandler) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize * Self.slots, alignment: 16)
+        defer { buffer.deallocate() }
+        while !stopping.load(ordering: .relaxed) {
+            guard let lengths = try? UDPSocket.receive(fd, into: buffer, slotSize: Self.slotSize, slots: Self.slots), !lengths.isEmpty else {
+                continue
+            }
+            var packets: [String] = []
+            packets.reserveCapacity(lengths.count)
+            for (i, length) in lengths.enumerated() {
+                guard length >= 0 else {
+                    truncated.add(1, ordering: .relaxed)
+                    continue
+                }
+                let slot = UnsafeRawBufferPointer(rebasing: buffer[(i * Self.slotSize)..<(i * Self.slotSize + length)])
+                packets.append(String(decoding: slot, as: UTF8.self))
+            }
+            handler(packets)
+        }
+    }
+}
