@@ -6,7 +6,7 @@ int cl_accept4(int fd, struct sockaddr_storage *addr, socklen_t *len) {
     return accept4(fd, (struct sockaddr *)addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths, int *truncated) {
+int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths, int *truncated, int wait) {
     struct mmsghdr messages[128];
     struct iovec vectors[128];
     if (slots > 128) slots = 128;
@@ -17,7 +17,7 @@ int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths,
         messages[i].msg_hdr.msg_iov = &vectors[i];
         messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int n = recvmmsg(fd, messages, (unsigned int)slots, MSG_WAITFORONE, NULL);
+    int n = recvmmsg(fd, messages, (unsigned int)slots, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
     for (int i = 0; i < n; i++) {
         lengths[i] = (int)messages[i].msg_len;
         truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;

@@ -32,10 +32,11 @@ public enum UDPSocket {
 
     /// Receives up to `slots` datagrams into `buffer` (slots of `slotSize` bytes); returns their lengths,
     /// empty on timeout. Truncated datagrams (longer than a slot) are reported with length -1.
-    public static func receive(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int) throws(SystemError) -> [Int] {
+    /// With `wait: false` it returns at once with what is queued (to drain the socket when stopping).
+    public static func receive(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int, wait: Bool = true) throws(SystemError) -> [Int] {
         var lengths = [Int32](repeating: 0, count: slots)
         var truncated = [Int32](repeating: 0, count: slots)
-        let n = cl_recvmmsg(fd.rawValue, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(slotSize), Int32(slots), &lengths, &truncated)
+        let n = cl_recvmmsg(fd.rawValue, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(slotSize), Int32(slots), &lengths, &truncated, wait ? 1 : 0)
         if n < 0 {
             let err = cl_errno()
             if err == EAGAIN || err == EWOULDBLOCK || err == EINTR { return [] }

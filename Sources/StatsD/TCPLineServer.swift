@@ -33,7 +33,7 @@ public final class TCPLineServer: Sendable {
         thread.start()
     }
 
-    /// Stops the thread; lines already read are handled, partial lines are dropped.
+    /// Stops the thread after a last pass over what clients had sent; a last line without newline still counts.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         epoll.wake()
@@ -50,8 +50,11 @@ public final class TCPLineServer: Sendable {
             for (_, c) in open { c.fd.close() }
             connections.store(0, ordering: .relaxed)
         }
-        while !stopping.load(ordering: .relaxed) {
-            try? epoll.wait(timeoutMilliseconds: 200) { token, _ in
+        // After `stop()` one more pass without waiting takes what clients had already sent.
+        var draining = false
+        while !draining {
+            draining = stopping.load(ordering: .relaxed)
+            try? epoll.wait(timeoutMilliseconds: draining ? 0 : 200) { token, _ in
                 if token == 0 {
                     while case .done(let (fd, _))? = try? Socket.accept(listener) {
                         guard open.count < Self.maxConnections, (try? epoll.add(fd, events: [.readable, .hangup], token: next)) != nil else {

@@ -37,7 +37,7 @@ public final class UDPReceiver: Sendable {
         }
     }
 
-    /// Stops the threads (within the socket's receive timeout) and closes the socket.
+    /// Stops the threads (within the socket's receive timeout) once they took what was queued, and closes the socket.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         finished.wait()
@@ -47,8 +47,13 @@ public final class UDPReceiver: Sendable {
     private func receive(handler: BatchHandler) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize * Self.slots, alignment: 16)
         defer { buffer.deallocate() }
-        while !stopping.load(ordering: .relaxed) {
-            guard let lengths = try? UDPSocket.receive(fd, into: buffer, slotSize: Self.slotSize, slots: Self.slots), !lengths.isEmpty else {
+        // After `stop()` the queued datagrams are still taken (without waiting), so stopping loses none.
+        var draining = false
+        while true {
+            if !draining && stopping.load(ordering: .relaxed) { draining = true }
+            let lengths = (try? UDPSocket.receive(fd, into: buffer, slotSize: Self.slotSize, slots: Self.slots, wait: !draining)) ?? []
+            if lengths.isEmpty {
+                if draining { return }
                 continue
             }
             var packets: [String] = []

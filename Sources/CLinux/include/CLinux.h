@@ -46,9 +46,9 @@ static inline int cl_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int 
 int cl_accept4(int fd, struct sockaddr_storage *addr, socklen_t *len);
 
 /// recvmmsg into `slots` buffers of `slot_size` bytes laid end to end in `buffer`; blocks until at least one
-/// datagram (MSG_WAITFORONE) or the socket's receive timeout. Lengths go to `lengths`, truncation to `truncated`.
+/// datagram (MSG_WAITFORONE) or the socket's receive timeout, or not at all when `wait` is 0. Lengths go to `lengths`, truncation to `truncated`.
 /// Defined in CLinux.c, built with _GNU_SOURCE.
-int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths, int *truncated);
+int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths, int *truncated, int wait);
 
 static inline int cl_errno(void) { return errno; }
 
