@@ -46,17 +46,21 @@ final class IngestService: Sendable {
         statsdUDP.start(threads: 2, name: "statsd-udp") {
             let collector = ingest.makeCollector()
             var cache = TokenCache(directory: directory)
-            return { ingest.ingest(packets: $0, into: collector, cache: &cache) }
+            var quota = LocalQuota()
+            return { ingest.ingest(datagrams: $0, into: collector, cache: &cache, quota: &quota) }
         }
         statsdTCP.start(name: "statsd-tcp") {
             let collector = ingest.makeCollector()
             var cache = TokenCache(directory: directory)
-            return { ingest.ingest(packets: $0, into: collector, cache: &cache) }
+            var quota = LocalQuota()
+            return { ingest.ingest(packets: $0, into: collector, cache: &cache, quota: &quota) }
         }
         graphiteUDP.start(threads: 1, name: "graphite-udp") {
             let collector = ingest.makeCollector()
             var cache = TokenCache(directory: directory)
-            return { ingest.ingest(graphite: $0, into: collector, cache: &cache) }
+            return { datagrams in
+                ingest.ingest(graphite: datagrams.map { String(decoding: $0, as: UTF8.self) }, into: collector, cache: &cache)
+            }
         }
         graphiteTCP.start(name: "graphite-tcp") {
             let collector = ingest.makeCollector()

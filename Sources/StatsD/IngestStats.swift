@@ -49,3 +49,39 @@ public final class RateLimiter: Sendable {
         }
     }
 }
+
+/// A receiving thread's share of the tenants' line quotas: it asks the shared limiter for lines in chunks, so the
+/// lock is taken once per chunk, and remembers who is out for the rest of the second.
+public struct LocalQuota {
+    private var second = 0
+    /// Lines granted and not yet used this second; `blocked` when the limiter had none left.
+    private var left: [String: Int] = [:]
+    private static let blocked = -1
+    static let chunk = 512
+
+    public init() {}
+
+    /// Lines `tenant` may still send this second, all handed over (0 when it is out): the caller spends them and
+    /// returns what is left with `giveBack`.
+    mutating func lease(_ tenant: String, second now: Int, from limiter: RateLimiter) -> Int {
+        if now != second {
+            second = now
+            left.removeAll(keepingCapacity: true)
+        }
+        switch left[tenant] ?? 0 {
+        case Self.blocked:
+            return 0
+        case let remaining where remaining > 0:
+            left[tenant] = 0
+            return remaining
+        default:
+            let granted = limiter.admit(tenant, count: Self.chunk, now: now)
+            left[tenant] = granted == 0 ? Self.blocked : 0
+            return granted
+        }
+    }
+
+    mutating func giveBack(_ tenant: String, _ unused: Int) {
+        if unused > 0 { left[tenant] = unused }
+    }
+}

@@ -5,7 +5,8 @@ import Synchronization
 /// Threads that receive datagrams on one UDP socket with batched `recvmmsg` and hand each batch to their own
 /// handler (each thread has its own collector and token cache: no shared state per line).
 public final class UDPReceiver: Sendable {
-    public typealias BatchHandler = ([String]) -> Void
+    /// Receives the batch's datagrams; the buffers are valid only during the call.
+    public typealias BatchHandler = ([UnsafeRawBufferPointer]) -> Void
 
     public let address: SocketAddress
     /// The kernel receive buffer the socket got.
@@ -56,15 +57,14 @@ public final class UDPReceiver: Sendable {
                 if draining { return }
                 continue
             }
-            var packets: [String] = []
+            var packets: [UnsafeRawBufferPointer] = []
             packets.reserveCapacity(lengths.count)
             for (i, length) in lengths.enumerated() {
                 guard length >= 0 else {
                     truncated.add(1, ordering: .relaxed)
                     continue
                 }
-                let slot = UnsafeRawBufferPointer(rebasing: buffer[(i * Self.slotSize)..<(i * Self.slotSize + length)])
-                packets.append(String(decoding: slot, as: UTF8.self))
+                packets.append(UnsafeRawBufferPointer(rebasing: buffer[(i * Self.slotSize)..<(i * Self.slotSize + length)]))
             }
             handler(packets)
         }
