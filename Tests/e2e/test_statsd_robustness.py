@@ -142,3 +142,20 @@ def test_a_flooding_tenant_costs_another_no_line():
     assert values(s, calm.id, "stats.counters.steady.count") == [float(sent_calm)]
     flooded = values(s, flooder.id, "stats.counters.statsd.dropped_over_quota.count")
     assert flooded and flooded[0] > 0, "the flooding tenant is told what it lost"
+
+
+def test_distinct_keys_past_the_quota_are_dropped_and_reported():
+    s = Service(args=["--flush-interval", "3600"], config="tenant_max_keys = 5\n")
+    try:
+        tenant = s.sign_up("keys@example.com")
+        s.wait_for_token(tenant.token)
+        send_udp(s.statsd_port, "\n".join(f"{tenant.token}.k{i}:1|c" for i in range(8)))
+        send_udp(s.statsd_port, f"_sc|{tenant.token}.db|1\n_e{{{len(tenant.token) + 3},2}}:{tenant.token}.Hi|ok")
+        time.sleep(0.3)
+        metrics = s.metrics()
+        assert metrics["telewall_statsd_service_checks_total"] == 1 and metrics["telewall_statsd_events_total"] == 1
+    finally:
+        s.stop()
+    stored = [i for i in range(8) if values(s, tenant.id, f"stats.counters.k{i}.count") == [1.0]]
+    assert len(stored) == 5
+    assert values(s, tenant.id, "stats.counters.statsd.dropped_over_quota.count") == [3.0]
