@@ -3,12 +3,11 @@ import Whisper
 
 extension StatsDIngest {
     /// Lines of one batch, routed to their tenants before anything is recorded.
-    struct Routed {
+    private struct Routed {
         var lines: [String: [StatsDLine]] = [:]
         var badLines: [String: Int] = [:]
         var packets: [String: Int] = [:]
-        /// Lines dropped over the lines-per-second quota before they were parsed.
-        var dropped: [String: Int] = [:]
+
         var total = 0
         var bad = 0
         var unknown = 0
@@ -30,60 +29,85 @@ extension StatsDIngest {
         }
     }
 
-    /// The hot path, on raw bytes: lines are found with memchr-like scans, tokens compared byte for byte with the
-    /// previous line's, and a tenant over its quota has its lines counted and dropped before any parsing.
+    /// The hot path, on raw bytes, under one lock of the thread's own collector per batch: lines are found by
+    /// byte scans, tokens compared with the previous line's, plain lines parsed and recorded straight from their
+    /// bytes (`FastLine`), and a tenant over its quota has its lines counted and dropped before any parsing.
     public func ingest(datagrams: [UnsafeRawBufferPointer], into collector: Collector, cache: inout TokenCache, quota: inout LocalQuota) {
         cache.sync()
-        var routed = Routed()
         let second = now
-        // Consecutive lines with the same token form a run: its tenant, quota lease and drops are kept in locals
-        // and folded into `routed` once per run, so a flood costs a byte scan and a compare per line.
-        var run = Run()
-        for packet in datagrams {
-            var seen: [String] = []
-            var start = 0
-            while start < packet.count {
-                var end = start
-                while end < packet.count && packet[end] != 10 { end += 1 }
-                var lineEnd = end
-                if lineEnd > start && packet[lineEnd - 1] == 13 { lineEnd -= 1 }
-                let line = UnsafeRawBufferPointer(rebasing: packet[start..<lineEnd])
-                start = end + 1
-                guard !line.isEmpty else { continue }
-                routed.total += 1
-                guard let token = RawLine.token(line) else {
-                    routed.bad += 1
-                    continue
+        var totals = BatchTotals()
+        var scratch: [Sample] = []
+        collector.buckets.withLock { buckets in
+            var run = Run()
+            // The previous line's token and tenant, across packets: the same token again costs a byte compare.
+            var lastToken: UnsafeRawBufferPointer?
+            var lastTenant: String?
+            for packet in datagrams {
+                var seen: [String] = []
+                var start = 0
+                while start < packet.count {
+                    var end = start
+                    while end < packet.count && packet[end] != 10 { end += 1 }
+                    var lineEnd = end
+                    if lineEnd > start && packet[lineEnd - 1] == 13 { lineEnd -= 1 }
+                    let line = UnsafeRawBufferPointer(rebasing: packet[start..<lineEnd])
+                    start = end + 1
+                    guard !line.isEmpty else { continue }
+                    totals.lines += 1
+                    guard let token = RawLine.token(line) else {
+                        totals.bad += 1
+                        continue
+                    }
+                    if lastToken.map({ !RawLine.same($0, token) }) ?? true {
+                        lastToken = token
+                        lastTenant = cache.tenant(for: Substring(String(decoding: token, as: UTF8.self)))
+                        run.end(into: &buckets, quota: &quota)
+                    }
+                    guard let tenant = lastTenant else {
+                        totals.unknown += 1
+                        continue
+                    }
+                    if run.tenant == nil { run = Run(tenant: tenant, buckets: &buckets) }
+                    if !seen.contains(tenant) { seen.append(tenant) }
+                    run.bucket.lines += 1
+                    if run.allowance == 0 && !run.blocked {
+                        run.allowance = quota.lease(tenant, second: second, from: limiter)
+                        run.blocked = run.allowance == 0
+                    }
+                    guard run.allowance > 0 else {
+                        run.bucket.droppedOverQuota += 1
+                        totals.dropped += 1
+                        continue
+                    }
+                    run.allowance -= 1
+                    let afterToken = token.baseAddress! - line.baseAddress! + token.count
+                    if afterToken < line.count, line[afterToken] == UInt8(ascii: "."), line[0] != UInt8(ascii: "_"),
+                        FastLine.record(UnsafeRawBufferPointer(rebasing: line[(afterToken + 1)...]), into: &run.bucket, scratch: &scratch)
+                    {
+                        continue
+                    }
+                    do {
+                        switch try StatsDLine.parse(Substring(String(decoding: line, as: UTF8.self))) {
+                        case .metric(_, let key, let samples): for s in samples { run.bucket.record(key, s) }
+                        case .serviceCheck: run.bucket.serviceChecks += 1; totals.serviceChecks += 1
+                        case .event: run.bucket.events += 1; totals.events += 1
+                        }
+                    } catch {
+                        run.bucket.badLines += 1
+                        totals.bad += 1
+                    }
                 }
-                if run.token.map({ !RawLine.same($0, token) }) ?? true {
-                    run.end(into: &routed, quota: &quota)
-                    run = Run(token: token, tenant: cache.tenant(for: Substring(String(decoding: token, as: UTF8.self))))
-                }
-                guard let tenant = run.tenant else {
-                    routed.unknown += 1
-                    continue
-                }
-                if !seen.contains(tenant) { seen.append(tenant) }
-                if run.allowance == 0 && !run.blocked {
-                    run.allowance = quota.lease(tenant, second: second, from: limiter)
-                    run.blocked = run.allowance == 0
-                }
-                guard run.allowance > 0 else {
-                    run.dropped += 1
-                    continue
-                }
-                run.allowance -= 1
-                do {
-                    run.lines.append(try StatsDLine.parse(Substring(String(decoding: line, as: UTF8.self))))
-                } catch {
-                    run.bad += 1
-                }
+                run.end(into: &buckets, quota: &quota)
+                for tenant in seen { buckets[tenant, default: Bucket()].packets += 1 }
             }
-            run.end(into: &routed, quota: &quota)
-            run = Run()
-            for tenant in seen { routed.packets[tenant, default: 0] += 1 }
         }
-        record(routed, packets: datagrams.count, into: collector, limited: true)
+        stats.packets.add(datagrams.count, ordering: .relaxed)
+        stats.lines.add(totals.lines, ordering: .relaxed)
+        stats.badLines.add(totals.bad, ordering: .relaxed)
+        stats.unknownTokens.add(totals.unknown, ordering: .relaxed)
+        stats.droppedOverQuota.add(totals.dropped, ordering: .relaxed)
+        stats.serviceChecks.add(totals.serviceChecks, ordering: .relaxed)
+        stats.events.add(totals.events, ordering: .relaxed)
     }
 
     /// HTTP ingest: lines without a token prefix, for a tenant already known from the request's token.
@@ -106,20 +130,19 @@ extension StatsDIngest {
     }
 
     /// Applies quotas and records a routed batch; returns how many lines were dropped over quota.
-    /// `limited`: the lines were already held to the quota (and `routed.dropped` says how many were not).
     @discardableResult
-    private func record(_ routed: Routed, packets: Int, into collector: Collector, limited: Bool = false) -> Int {
+    private func record(_ routed: Routed, packets: Int, into collector: Collector) -> Int {
         let second = now
         var admitted: [String: ArraySlice<StatsDLine>] = [:]
-        var droppedTotal = routed.dropped.values.reduce(0, +)
+        var droppedTotal = 0
         for (tenant, lines) in routed.lines {
-            let allowed = limited ? lines.count : limiter.admit(tenant, count: lines.count, now: second)
+            let allowed = limiter.admit(tenant, count: lines.count, now: second)
             admitted[tenant] = lines.prefix(allowed)
             droppedTotal += lines.count - allowed
         }
         var checks = 0, events = 0
         collector.buckets.withLock { buckets in
-            for tenant in Set(routed.lines.keys).union(routed.badLines.keys).union(routed.packets.keys).union(routed.dropped.keys) {
+            for tenant in Set(routed.lines.keys).union(routed.badLines.keys).union(routed.packets.keys) {
                 var bucket = buckets[tenant] ?? Bucket()
                 let lines = routed.lines[tenant] ?? []
                 let kept = admitted[tenant] ?? []
@@ -131,10 +154,9 @@ extension StatsDIngest {
                     }
                 }
                 let bad = routed.badLines[tenant] ?? 0
-                let early = routed.dropped[tenant] ?? 0
-                bucket.lines += lines.count + bad + early
+                bucket.lines += lines.count + bad
                 bucket.badLines += bad
-                bucket.droppedOverQuota += lines.count - kept.count + early
+                bucket.droppedOverQuota += lines.count - kept.count
                 bucket.packets += routed.packets[tenant] ?? 0
                 buckets[tenant] = bucket
             }
@@ -235,35 +257,34 @@ enum GraphiteLine {
     }
 }
 
-/// Consecutive lines of one token, while the receive loop walks them.
+/// Counts of one batch, added to the service-wide atomics once.
+private struct BatchTotals {
+    var lines = 0, bad = 0, unknown = 0, dropped = 0, serviceChecks = 0, events = 0
+}
+
+/// Consecutive lines of one token, while the receive loop walks them: the tenant's bucket is taken out of the
+/// collector for the run and put back at its end, so a line costs no dictionary lookup of its tenant.
 private struct Run {
-    var token: UnsafeRawBufferPointer?
     var tenant: String?
+    var bucket = Bucket()
     var allowance = 0
     var blocked = false
-    var dropped = 0
-    var bad = 0
-    var lines: [StatsDLine] = []
 
-    init(token: UnsafeRawBufferPointer? = nil, tenant: String? = nil) {
-        self.token = token
+    init() {}
+
+    init(tenant: String, buckets: inout [String: Bucket]) {
         self.tenant = tenant
+        bucket = buckets.removeValue(forKey: tenant) ?? Bucket()
     }
 
-    /// Folds the run into the batch and gives back what it leased and did not use.
-    mutating func end(into routed: inout StatsDIngest.Routed, quota: inout LocalQuota) {
+    /// Puts the bucket back and returns the lines leased and not used.
+    mutating func end(into buckets: inout [String: Bucket], quota: inout LocalQuota) {
         guard let tenant else { return }
         quota.giveBack(tenant, allowance)
         allowance = 0
-        if dropped > 0 { routed.dropped[tenant, default: 0] += dropped }
-        if bad > 0 {
-            routed.bad += bad
-            routed.badLines[tenant, default: 0] += bad
-        }
-        if !lines.isEmpty { routed.lines[tenant, default: []] += lines }
-        dropped = 0
-        bad = 0
-        lines = []
+        buckets[tenant] = bucket
+        self.tenant = nil
+        bucket = Bucket()
     }
 }
 
