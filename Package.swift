@@ -29,6 +29,7 @@ let package = Package(
             dependencies: ["Posix", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Whisper", dependencies: ["Posix"]),
+        .target(name: "Query", dependencies: ["Whisper"]),
         .target(name: "StatsD", dependencies: ["Posix", "TLS", "Whisper", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Accounts",
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "HTTP", "Accounts", "TLS", "Whisper", "StatsD",
+                "HTTP", "Accounts", "TLS", "Whisper", "StatsD", "Query",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -54,6 +55,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Posix"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Posix", "TLS", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "TestSupport"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Whisper", "TestSupport"]),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD", "Whisper", "Posix", "TestSupport"]),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Posix", "TestSupport"], exclude: ["whisper_oracle.py"]),
         .testTarget(

@@ -112,6 +112,7 @@ public final class TelewallApp: Sendable {
             self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage()
         }).register(in: &router)
         IngestRoutes(ingest: { [weak self] in self?.ingest }).register(in: &router)
+        RenderRoutes(auth: Authenticator(store: store), storage: storage).register(in: &router)
         let files = StaticFiles(root: config.publicDirectory)
         router.fallback = { files.respond(to: $0) }
         return router

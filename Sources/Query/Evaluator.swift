@@ -1,0 +1,125 @@
+/// Why a render request cannot be answered: a 400 with this message.
+public struct RenderError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What an expression is evaluated against: the tenant's tree, a fetch of one series over the request's range,
+/// and a cap on how many series one request may touch.
+public struct RenderContext {
+    public let tree: MetricTree
+    public let from: Int
+    public let until: Int
+    public let fetch: (String) -> Series?
+    public let maxSeries: Int
+    private(set) var touched = 0
+
+    public init(tree: MetricTree, from: Int, until: Int, maxSeries: Int = 1000, fetch: @escaping (String) -> Series?) {
+        self.tree = tree
+        self.from = from
+        self.until = until
+        self.maxSeries = maxSeries
+        self.fetch = fetch
+    }
+
+    /// Evaluates a target to its list of series.
+    public mutating func evaluate(_ expression: TargetExpression) throws(RenderError) -> [Series] {
+        switch expression {
+        case .path(let pattern):
+            let names = tree.expand(pattern)
+            touched += names.count
+            guard touched <= maxSeries else { throw RenderError("the request touches more than \(maxSeries) series; narrow the globs") }
+            return names.compactMap { name in
+                var series = fetch(name)
+                series?.pathExpression = pattern
+                return series
+            }
+        case .call(let name, let arguments, let keywords):
+            guard let function = Functions.table[name] else { throw RenderError("unknown function \(name)") }
+            var args = Arguments(name: name, values: arguments, keywords: keywords)
+            return try function(&self, &args)
+        case .string, .number, .bool:
+            throw RenderError("a target must be a series or a function call")
+        }
+    }
+}
+
+/// A function's arguments, read in order with their Graphite types.
+struct Arguments {
+    let name: String
+    let values: [TargetExpression]
+    let keywords: [String: TargetExpression]
+    private var next = 0
+
+    init(name: String, values: [TargetExpression], keywords: [String: TargetExpression]) {
+        self.name = name
+        self.values = values
+        self.keywords = keywords
+    }
+
+    private mutating func take(_ keyword: String?) -> TargetExpression? {
+        if let keyword, let value = keywords[keyword] { return value }
+        guard next < values.count else { return nil }
+        defer { next += 1 }
+        return values[next]
+    }
+
+    mutating func seriesList(_ context: inout RenderContext) throws(RenderError) -> [Series] {
+        guard let e = take("seriesList") else { throw RenderError("\(name): a series list is required") }
+        return try context.evaluate(e)
+    }
+
+    /// Every remaining positional argument as series (for `sumSeries(a, b, c)`).
+    mutating func remainingSeries(_ context: inout RenderContext) throws(RenderError) -> [Series] {
+        var all: [Series] = []
+        while next < values.count {
+            all += try context.evaluate(values[next])
+            next += 1
+        }
+        return all
+    }
+
+    mutating func number(_ keyword: String, default fallback: Double? = nil) throws(RenderError) -> Double {
+        switch take(keyword) {
+        case .number(let n)?: return n
+        case nil: if let fallback { return fallback }
+        default: break
+        }
+        throw RenderError("\(name): '\(keyword)' must be a number")
+    }
+
+    mutating func optionalNumber(_ keyword: String) throws(RenderError) -> Double? {
+        switch take(keyword) {
+        case .number(let n)?: return n
+        case nil: return nil
+        default: throw RenderError("\(name): '\(keyword)' must be a number")
+        }
+    }
+
+    mutating func string(_ keyword: String, default fallback: String? = nil) throws(RenderError) -> String {
+        switch take(keyword) {
+        case .string(let s)?: return s
+        case nil: if let fallback { return fallback }
+        default: break
+        }
+        throw RenderError("\(name): '\(keyword)' must be a string")
+    }
+
+    mutating func bool(_ keyword: String, default fallback: Bool) throws(RenderError) -> Bool {
+        switch take(keyword) {
+        case .bool(let b)?: return b
+        case nil: return fallback
+        default: throw RenderError("\(name): '\(keyword)' must be true or false")
+        }
+    }
+
+    mutating func integers() throws(RenderError) -> [Int] {
+        var out: [Int] = []
+        while let e = take(nil) {
+            guard case .number(let n) = e else { throw RenderError("\(name): node numbers must be integers") }
+            out.append(Int(n))
+        }
+        return out
+    }
+}

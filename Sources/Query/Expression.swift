@@ -1,0 +1,139 @@
+/// A Graphite target expression: a path with globs, a function call, or a literal.
+public indirect enum TargetExpression: Sendable, Equatable {
+    case path(String)
+    case call(name: String, arguments: [TargetExpression], keywords: [String: TargetExpression])
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+}
+
+/// A bad expression: what is wrong and where (0-based character offset).
+public struct ExpressionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public let position: Int
+    public var description: String { "\(message) at position \(position)" }
+}
+
+/// Parses Graphite's target grammar: `sumSeries(a.b.*, c.{x,y}.[a-z]?)`, nested calls, 'strings', "strings",
+/// numbers, booleans and `name=value` keyword arguments.
+public struct ExpressionParser {
+    private let chars: [Character]
+    private var i = 0
+
+    public static func parse(_ text: String) throws(ExpressionError) -> TargetExpression {
+        var parser = ExpressionParser(chars: Array(text))
+        guard text.count <= 10_000 else { throw ExpressionError(message: "expression longer than 10000 characters", position: 0) }
+        let expression = try parser.expression(depth: 0)
+        parser.skipSpace()
+        guard parser.i == parser.chars.count else { throw parser.error("unexpected '\(parser.chars[parser.i])'") }
+        return expression
+    }
+
+    private init(chars: [Character]) { self.chars = chars }
+
+    private func error(_ message: String) -> ExpressionError { ExpressionError(message: message, position: i) }
+
+    private mutating func skipSpace() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
+
+    private mutating func expression(depth: Int) throws(ExpressionError) -> TargetExpression {
+        guard depth < 64 else { throw error("calls nested too deep") }
+        skipSpace()
+        guard i < chars.count else { throw error("expected a series or a value, found the end") }
+        let c = chars[i]
+        if c == "'" || c == "\"" { return .string(try quoted(c)) }
+        if c.isNumber || ((c == "-" || c == "+" || c == ".") && i + 1 < chars.count && (chars[i + 1].isNumber || chars[i + 1] == ".")) {
+            if let number = number() { return .number(number) }
+        }
+        let start = i
+        var braces = 0
+        var brackets = 0
+        while i < chars.count {
+            let ch = chars[i]
+            if ch == "{" { braces += 1 } else if ch == "}" { braces -= 1 } else if ch == "[" { brackets += 1 } else if ch == "]" { brackets -= 1 }
+            let inside = braces > 0 || brackets > 0
+            if !inside && (ch == "(" || ch == ")" || ch == "," || ch == " " || ch == "=") { break }
+            guard ch.isASCII, ch.isLetter || ch.isNumber || "._-*?{}[]:^$~!@#%".contains(ch) || (inside && ch == ",") else {
+                throw error("unexpected '\(ch)'")
+            }
+            i += 1
+        }
+        guard braces == 0, brackets == 0 else { throw ExpressionError(message: "unclosed '{' or '['", position: start) }
+        let word = String(chars[start..<i])
+        guard !word.isEmpty else { throw error("expected a series or a value") }
+        skipSpace()
+        if i < chars.count && chars[i] == "(" {
+            guard word.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw ExpressionError(message: "'\(word)' is not a function name", position: start)
+            }
+            return try call(word, depth: depth)
+        }
+        if word == "true" || word == "True" { return .bool(true) }
+        if word == "false" || word == "False" { return .bool(false) }
+        return .path(word)
+    }
+
+    private mutating func call(_ name: String, depth: Int) throws(ExpressionError) -> TargetExpression {
+        i += 1
+        var arguments: [TargetExpression] = []
+        var keywords: [String: TargetExpression] = [:]
+        skipSpace()
+        if i < chars.count && chars[i] == ")" {
+            i += 1
+            return .call(name: name, arguments: [], keywords: [:])
+        }
+        while true {
+            skipSpace()
+            let before = i
+            let value = try expression(depth: depth + 1)
+            skipSpace()
+            if i < chars.count && chars[i] == "=", case .path(let key) = value {
+                i += 1
+                keywords[key] = try expression(depth: depth + 1)
+            } else {
+                guard keywords.isEmpty else { throw ExpressionError(message: "positional argument after a keyword argument", position: before) }
+                arguments.append(value)
+            }
+            skipSpace()
+            guard i < chars.count else { throw error("missing ')' to close \(name)(") }
+            if chars[i] == "," { i += 1; continue }
+            if chars[i] == ")" { i += 1; break }
+            throw error("expected ',' or ')'")
+        }
+        return .call(name: name, arguments: arguments, keywords: keywords)
+    }
+
+    private mutating func quoted(_ quote: Character) throws(ExpressionError) -> String {
+        let start = i
+        i += 1
+        var out = ""
+        // Backslashes stay (regular expressions and `\\1` need them); only an escaped quote is unescaped.
+        while i < chars.count && chars[i] != quote {
+            if chars[i] == "\\" && i + 1 < chars.count && chars[i + 1] == quote { i += 1 }
+            out.append(chars[i])
+            i += 1
+        }
+        guard i < chars.count else { throw ExpressionError(message: "unclosed string", position: start) }
+        i += 1
+        return out
+    }
+
+    private mutating func number() -> Double? {
+        let start = i
+        if chars[i] == "-" || chars[i] == "+" { i += 1 }
+        while i < chars.count, chars[i].isNumber || chars[i] == "." || chars[i] == "e" || chars[i] == "E"
+            || ((chars[i] == "-" || chars[i] == "+") && (chars[i - 1] == "e" || chars[i - 1] == "E"))
+        {
+            i += 1
+        }
+        // A word such as `1min` or `5.lower` is a path, not a number.
+        if i < chars.count, chars[i].isLetter || chars[i] == "_" || chars[i] == "*" {
+            i = start
+            return nil
+        }
+        guard let value = Double(String(chars[start..<i])), value.isFinite else {
+            i = start
+            return nil
+        }
+        return value
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+
+/// The render functions (Graphite semantics for names, nulls and step alignment).
+public enum Functions {
+    typealias Function = @Sendable (inout RenderContext, inout Arguments) throws(RenderError) -> [Series]
+
+    static let table: [String: Function] = [
+        "sumSeries": combine("sumSeries") { $0.isEmpty ? nil : $0.reduce(0, +) },
+        "averageSeries": combine("averageSeries") { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) },
+        "maxSeries": combine("maxSeries") { $0.max() },
+        "minSeries": combine("minSeries") { $0.min() },
+        "diffSeries": combine("diffSeries") { $0.isEmpty ? nil : $0.dropFirst().reduce($0[0], -) },
+        "multiplySeries": combineRaw("multiplySeries") { row in row.contains { $0 == nil } ? nil : row.reduce(1.0) { $0 * $1! } },
+        "divideSeries": divideSeries,
+        "scale": map("scale", "factor") { v, f, _ in v.map { $0 * f } },
+        "offset": map("offset", "amount") { v, a, _ in v.map { $0 + a } },
+        "absolute": transform("absolute") { s in s.values.map { $0.map(abs) } },
+        "derivative": transform("derivative") { s in derivative(s.values, maxValue: nil, nonNegative: false, step: 1) },
+        "nonNegativeDerivative": nonNegative("nonNegativeDerivative", perSecond: false),
+        "perSecond": nonNegative("perSecond", perSecond: true),
+        "integral": transform("integral") { s in
+            var total = 0.0
+            return s.values.map { v in v.map { total += $0; return total } }
+        },
+        "keepLastValue": keepLastValue,
+        "transformNull": map("transformNull", "default", fallback: 0) { v, d, _ in v ?? d },
+        "alias": alias,
+        "aliasByNode": aliasByNode,
+        "aliasSub": aliasSub,
+        "constantLine": constantLine,
+        "group": { context, args throws(RenderError) in try args.remainingSeries(&context) },
+        "limit": limit,
+        "sortByName": sortByName,
+        "highestCurrent": rank(highest: true) { $0.values.last { $0 != nil } ?? nil },
+        "lowestCurrent": rank(highest: false) { $0.values.last { $0 != nil } ?? nil },
+        "highestMax": rank(highest: true) { $0.values.compactMap { $0 }.max() },
+        "consolidateBy": consolidateBy,
+    ]
+
+    /// The list `/functions` describes, sorted.
+    public static var names: [String] { table.keys.sorted() }
+
+    // MARK: - Combining
+
+    private static func combine(_ name: String, _ reducer: @escaping @Sendable ([Double]) -> Double?) -> Function {
+        combineRaw(name) { row in reducer(row.compactMap { $0 }) }
+    }
+
+    /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
+    private static func combineRaw(_ name: String, _ reducer: @escaping @Sendable ([Double?]) -> Double?) -> Function {
+        { context, args throws(RenderError) in
+            let list = normalize(try args.remainingSeries(&context))
+            guard let first = list.first else { return [] }
+            let length = list.map(\.values.count).max() ?? 0
+            let values = (0..<length).map { i in reducer(list.map { i < $0.values.count ? $0.values[i] : nil }) }
+            let label = "\(name)(\(uniquePaths(list)))"
+            return [Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)]
+        }
+    }
+
+    private static func uniquePaths(_ list: [Series]) -> String {
+        var seen: [String] = []
+        for s in list where !seen.contains(s.pathExpression) { seen.append(s.pathExpression) }
+        return seen.joined(separator: ",")
+    }
+
+    private static func divideSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let dividends = try args.seriesList(&context)
+        let divisors = try args.seriesList(&context)
+        guard divisors.count == 1 else { throw RenderError("divideSeries: the divisor must be exactly one series, got \(divisors.count)") }
+        return dividends.map { dividend in
+            let pair = normalize([dividend, divisors[0]])
+            var out = pair[0]
+            out.values = pair[0].values.indices.map { i in
+                guard let a = pair[0].values[i], i < pair[1].values.count, let b = pair[1].values[i], b != 0 else { return nil }
+                return a / b
+            }
+            out.name = "divideSeries(\(dividend.name),\(divisors[0].name))"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+
+    // MARK: - Per series
+
+    private static func transform(_ name: String, _ body: @escaping @Sendable (Series) -> [Double?]) -> Function {
+        { context, args throws(RenderError) in
+            try args.seriesList(&context).map { s in
+                var out = s
+                out.values = body(s)
+                out.name = "\(name)(\(s.name))"
+                out.pathExpression = out.name
+                return out
+            }
+        }
+    }
+
+    private static func map(_ name: String, _ parameter: String, fallback: Double? = nil, _ body: @escaping @Sendable (Double?, Double, Series) -> Double?) -> Function {
+        { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let factor = try args.number(parameter, default: fallback)
+            return list.map { s in
+                var out = s
+                out.values = s.values.map { body($0, factor, s) }
+                out.name = "\(name)(\(s.name),\(pythonG(factor)))"
+                out.pathExpression = out.name
+                return out
+            }
+        }
+    }
+
+    static func derivative(_ values: [Double?], maxValue: Double?, nonNegative: Bool, step: Int) -> [Double?] {
+        var previous: Double?
+        return values.map { value in
+            defer { previous = value }
+            guard let value, let prev = previous else { return nil }
+            let diff = value - prev
+            if !nonNegative { return diff }
+            if diff >= 0 { return diff / Double(step) }
+            if let maxValue, maxValue >= value { return ((maxValue - prev) + value + 1) / Double(step) }
+            return nil
+        }
+    }
+
+    private static func nonNegative(_ name: String, perSecond: Bool) -> Function {
+        { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let maxValue = try args.optionalNumber("maxValue")
+            return list.map { s in
+                var out = s
+                out.values = derivative(s.values, maxValue: maxValue, nonNegative: true, step: perSecond ? s.step : 1)
+                out.name = "\(name)(\(s.name))"
+                out.pathExpression = out.name
+                return out
+            }
+        }
+    }
+
+    private static func keepLastValue(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let limit = try args.number("limit", default: .infinity)
+        return list.map { s in
+            var out = s
+            var last: Double?
+            var gap = 0
+            var values = s.values
+            for i in values.indices {
+                if let v = values[i] {
+                    if gap > 0, Double(gap) <= limit, let last { for j in (i - gap)..<i { values[j] = last } }
+                    last = v
+                    gap = 0
+                } else {
+                    gap += 1
+                }
+            }
+            if gap > 0, Double(gap) <= limit, let last { for j in (values.count - gap)..<values.count { values[j] = last } }
+            out.values = values
+            out.name = "keepLastValue(\(s.name))"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+
+    // MARK: - Names
+
+    private static func alias(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let name = try args.string("newName")
+        return list.map { var s = $0; s.name = name; return s }
+    }
+
+    private static func aliasByNode(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let nodes = try args.integers()
+        return list.map { s in
+            var out = s
+            let parts = baseName(s.name).split(separator: ".", omittingEmptySubsequences: false)
+            out.name = nodes.compactMap { n -> Substring? in
+                let i = n < 0 ? parts.count + n : n
+                return i >= 0 && i < parts.count ? parts[i] : nil
+            }.joined(separator: ".")
+            return out
+        }
+    }
+
+    /// The path inside the innermost call of a name such as `scale(a.b.c,2)`, as Graphite's aliasByNode uses.
+    static func baseName(_ name: String) -> String {
+        var text = Substring(name)
+        while let open = text.lastIndex(of: "(") { text = text[text.index(after: open)...] }
+        let end = text.firstIndex { $0 == "," || $0 == ")" } ?? text.endIndex
+        return String(text[..<end])
+    }
+
+    private static func aliasSub(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let search = try args.string("search")
+        let replace = try args.string("replace")
+        guard let regex = try? NSRegularExpression(pattern: search) else { throw RenderError("aliasSub: '\(search)' is not a regular expression") }
+        let unescaped = pythonTemplate(replace)
+        return list.map { s in
+            var out = s
+            out.name = regex.stringByReplacingMatches(in: s.name, range: NSRange(s.name.startIndex..., in: s.name), withTemplate: unescaped)
+            return out
+        }
+    }
+
+    private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let value = try args.number("value")
+        let step = max(1, (context.until - context.from) / 2)
+        return [Series(name: pythonG(value), start: context.from, end: context.until, step: step, values: [value, value, value])]
+    }
+
+    // MARK: - Lists
+
+    private static func limit(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        return Array(list.prefix(max(0, Int(try args.number("n")))))
+    }
+
+    private static func sortByName(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let natural = try args.bool("natural", default: false)
+        let reverse = try args.bool("reverse", default: false)
+        let sorted = list.sorted { natural ? $0.name.localizedStandardCompare($1.name) == .orderedAscending : $0.name < $1.name }
+        return reverse ? sorted.reversed() : sorted
+    }
+
+    private static func rank(highest: Bool, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
+        { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let n = Int(try args.number("n", default: 1))
+            let keyed = list.compactMap { s in key(s).map { (s, $0) } }
+            let sorted = keyed.sorted { highest ? $0.1 > $1.1 : $0.1 < $1.1 }
+            return sorted.prefix(max(0, n)).map(\.0)
+        }
+    }
+
+    private static func consolidateBy(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let method = try args.string("consolidationFunc")
+        guard Consolidation.names.contains(method) else { throw RenderError("consolidateBy: unknown function '\(method)'") }
+        return list.map { s in
+            var out = s
+            out.consolidation = method
+            out.name = "consolidateBy(\(s.name),'\(method)')"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+}
+
+/// A Python `re.sub` replacement (`\1`, `\g<1>`) as an NSRegularExpression template (`$1`).
+func pythonTemplate(_ replace: String) -> String {
+    var out = ""
+    var chars = Array(replace)[...]
+    while let c = chars.popFirst() {
+        switch c {
+        case "\\":
+            if let d = chars.first, d.isNumber {
+                out += "$" + String(chars.popFirst()!)
+            } else if chars.starts(with: "g<"), let close = chars.firstIndex(of: ">") {
+                out += "$" + String(chars[(chars.startIndex + 2)..<close])
+                chars = chars[(close + 1)...]
+            } else {
+                out += "\\\\"
+            }
+        case "$": out += "\\$"
+        default: out.append(c)
+        }
+    }
+    return out
+}
+
+/// Python's `%g` for the numbers Graphite puts into names.
+func pythonG(_ value: Double) -> String {
+    if value == value.rounded() && abs(value) < 1e16 { return String(Int64(value)) }
+    return String(format: "%g", value)
+}

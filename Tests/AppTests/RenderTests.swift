@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TestSupport
+import Whisper
+
+@testable import App
+
+@Suite struct RenderTests {
+    /// Two tenants with data written through the engine at known times.
+    func setUp() throws -> (RunningApp, (cookie: String, token: String), (cookie: String, token: String), Int) {
+        let t = try RunningApp()
+        let a = try t.signUp("a@example.com")
+        let b = try t.signUp("b@example.com")
+        let now = Int(Date().timeIntervalSince1970) / 10 * 10
+        let tenantA = try #require(try t.app.store.account(email: "a@example.com")).tenantID
+        let tenantB = try #require(try t.app.store.account(email: "b@example.com")).tenantID
+        t.app.storage.add(tenant: tenantA, flush: [("app.web1.requests", Point(now - 20, 1)), ("app.web2.requests", Point(now - 20, 2))])
+        t.app.storage.add(tenant: tenantA, flush: [("app.web1.requests", Point(now - 10, 3)), ("app.web2.requests", Point(now - 10, 5))])
+        t.app.storage.add(tenant: tenantB, flush: [("secret.db.password", Point(now - 10, 42))])
+        // New series appear in the tree once their files exist (reads see buffered points of known series at once).
+        #expect(eventually { t.app.storage.stats.buffered.load(ordering: .relaxed) == 0 })
+        return (t, a, b, now)
+    }
+
+    func json(_ r: RawResponse) -> [[String: Any]] { (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [[String: Any]] ?? [] }
+
+    @Test func renderReturnsGraphiteJSONWithFunctions() throws {
+        let (t, a, _, now) = try setUp()
+        let r = try t.call("GET", "/render?target=sumSeries(app.*.requests)&from=-1min&format=json", headers: ["Cookie": a.cookie])
+        #expect(r.status == 200)
+        let series = json(r)
+        #expect(series.first?["target"] as? String == "sumSeries(app.*.requests)")
+        let points = series.first?["datapoints"] as? [[Any]] ?? []
+        let byTime = Dictionary(points.compactMap { p -> (Int, Double)? in
+            guard let v = p[0] as? Double, let ts = p[1] as? Int else { return nil }
+            return (ts, v)
+        }, uniquingKeysWith: { x, _ in x })
+        #expect(byTime[now - 20] == 3 && byTime[now - 10] == 8)
+        #expect(r.text.contains("3.0,"), "values are written as Graphite writes floats")
+        let grafana = try t.call(
+            "POST", "/render",
+            json: "target=constantLine(100)&target=aliasSub(app.web1.requests,%20'(%5E.*%24)',%20'%5C1')&from=-5min&until=now&format=json&maxDataPoints=100",
+            headers: ["Cookie": a.cookie, "Content-Type": "application/x-www-form-urlencoded"])
+        #expect(grafana.status == 200)
+        #expect(json(grafana).map { $0["target"] as? String } == ["100", "app.web1.requests"])
+        let csv = try t.call("GET", "/render?target=app.web1.requests&from=-1min&format=csv", headers: ["Cookie": a.cookie])
+        #expect(csv.text.contains("app.web1.requests,") && csv.text.contains(",3.0\r\n"))
+    }
+
+    @Test func badTargetsGet400NamingTheProblem() throws {
+        let (t, a, _, _) = try setUp()
+        let r = try t.call("GET", "/render?target=sumSeries(app.*", headers: ["Cookie": a.cookie])
+        #expect(r.status == 400 && r.text.contains("missing ')'") && r.text.contains("position"))
+        let unknown = try t.call("GET", "/render?target=frobnicate(app.*)", headers: ["Cookie": a.cookie])
+        #expect(unknown.status == 400 && unknown.text.contains("unknown function frobnicate"))
+    }
+
+    @Test func noPathReachesAnotherTenant() throws {
+        let (t, a, b, _) = try setUp()
+        let tenantB = try #require(try t.app.store.account(email: "b@example.com")).tenantID
+        let attempts = [
+            "secret.db.password", "*.*.*", "*.*.*.*", "..%2F\(tenantB).secret.db.password", "%2E%2E.\(tenantB).secret.db.password",
+            "..\\/\(tenantB)", "/etc/passwd", "\(tenantB).secret.db.password", "{app,secret}.*.*", String(repeating: "a.", count: 600) + "b",
+        ]
+        for target in attempts {
+            let r = try t.call("GET", "/render?target=\(target)&from=-1h", headers: ["Cookie": a.cookie])
+            #expect(!r.text.contains("42.0"), "\(target)")
+            let found = try t.call("GET", "/metrics/find?query=\(target)", headers: ["Cookie": a.cookie])
+            #expect(!found.text.contains("secret"), "\(target)")
+        }
+        // B sees its own, by read key too; an ingest token reads nothing.
+        #expect(try t.call("GET", "/render?target=secret.db.password&from=-1h", headers: ["Cookie": b.cookie]).text.contains("42.0"))
+        #expect(try t.call("GET", "/render?target=secret.db.password", headers: ["Authorization": "Bearer \(b.token)"]).status == 403)
+        #expect(try t.call("GET", "/render?target=app.*", headers: [:]).status == 401)
+        #expect(try t.call("GET", "/metrics/find?query=*", headers: [:]).status == 401)
+    }
+
+    @Test func findExpandAndTheGraphiteEndpointsGrafanaCalls() throws {
+        let (t, a, _, _) = try setUp()
+        let found = try t.call("GET", "/metrics/find?query=app.*", headers: ["Cookie": a.cookie])
+        let nodes = (try? JSONSerialization.jsonObject(with: Data(found.body))) as? [[String: Any]] ?? []
+        #expect(nodes.map { $0["id"] as? String } == ["app.web1", "app.web2"])
+        #expect(nodes.allSatisfy { $0["leaf"] as? Int == 0 && $0["expandable"] as? Int == 1 })
+        let leaves = try t.call("GET", "/metrics/find?query=app.web1.*", headers: ["Cookie": a.cookie])
+        #expect(leaves.text.contains("\"leaf\":1") && leaves.text.contains("\"text\":\"requests\""))
+        let expanded = try t.call("GET", "/metrics/expand?query=app.*.requests", headers: ["Cookie": a.cookie])
+        #expect(expanded.json["results"] as? [String] == ["app.web1.requests", "app.web2.requests"])
+        #expect(try t.call("GET", "/version", headers: ["Cookie": a.cookie]).text == "1.1.10")
+        #expect(try t.call("GET", "/tags/autoComplete/tags", headers: ["Cookie": a.cookie]).text == "[]")
+        #expect(try t.call("GET", "/functions", headers: ["Cookie": a.cookie]).json["sumSeries"] != nil)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Query
+
+@Suite struct ExpressionParserTests {
+    @Test func parsesPathsCallsAndLiterals() throws {
+        let e = try ExpressionParser.parse("aliasSub(sumSeries(stats.{a,b}.c[0-9]?, x.*), '(^.*$)', \"\\1\", n=-2.5, natural=true)")
+        guard case .call("aliasSub", let args, let keywords) = e else { Issue.record("\(e)"); return }
+        #expect(args.count == 3)
+        #expect(args[0] == .call(name: "sumSeries", arguments: [.path("stats.{a,b}.c[0-9]?"), .path("x.*")], keywords: [:]))
+        #expect(args[1] == .string("(^.*$)") && args[2] == .string("\\1"))
+        #expect(keywords == ["n": .number(-2.5), "natural": .bool(true)])
+        #expect(try ExpressionParser.parse("constantLine(100)") == .call(name: "constantLine", arguments: [.number(100)], keywords: [:]))
+        #expect(try ExpressionParser.parse("a.5min.b") == .path("a.5min.b"))
+    }
+
+    @Test(arguments: [
+        ("sumSeries(a.b", "missing ')'", 13), ("a.b)", "unexpected ')'", 3), ("sum Series(a)", "unexpected 'S'", 4),
+        ("f(a,,b)", "expected a series or a value", 4), ("'open", "unclosed string", 0), ("a.{b,c", "unclosed", 0),
+        ("f(x=1, b)", "positional argument after a keyword", 7), ("a/b", "unexpected '/'", 1), ("", "found the end", 0),
+    ])
+    func badExpressionsNameTheProblemAndPosition(text: String, message: String, position: Int) {
+        do {
+            _ = try ExpressionParser.parse(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.message.contains(message), "\(text): \(error)")
+            #expect(error.position == position, "\(text): \(error)")
+        }
+    }
+}
+
+@Suite struct TimeSpecTests {
+    @Test(arguments: [
+        ("now", 0), ("", 0), ("-30s", -30), ("-5min", -300), ("-1h", -3600), ("-2d", -172_800), ("-1w", -604_800),
+        ("-1mon", -2_592_000), ("-1y", -31_536_000), ("now-1h", -3600),
+    ])
+    func relativeTimes(text: String, offset: Int) {
+        #expect(TimeSpec.parse(text, now: 1_700_000_000) == 1_700_000_000 + offset)
+    }
+
+    @Test func absoluteTimes() {
+        #expect(TimeSpec.parse("1699999999", now: 0) == 1_699_999_999)
+        // 2023-11-14 22:13 UTC, computed by `date -u -d '2023-11-14 22:13' +%s`.
+        let (_, expected) = (try? run("/bin/date", ["-u", "-d", "2023-11-14 22:13", "+%s"])) ?? (1, "")
+        #expect(TimeSpec.parse("22:13_20231114", now: 0) == Int(expected.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(TimeSpec.parse("-5parsecs", now: 0) == nil && TimeSpec.parse("tomorrowish", now: 0) == nil)
+    }
+}
+
+@Suite struct FunctionTests {
+    /// Calls function `f` on the given series (served from a temporary tree) and extra arguments.
+    func run(_ f: String, _ series: [Series], extra: [TargetExpression] = []) throws -> [Series] {
+        var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { name in series.first { $0.name == name } }
+        var args = Arguments(name: f, values: series.map { TargetExpression.path($0.name) } + extra, keywords: [:])
+        return try Functions.table[f]!(&context, &args)
+    }
+
+    let a = Series(name: "a", start: 1000, end: 1060, step: 10, values: [1, nil, 3, 4, nil, 6])
+    let b = Series(name: "b", start: 1000, end: 1060, step: 20, values: [10, nil, 30])
+
+    @Test func sumSeriesConsolidatesToTheCommonStepAndSkipsNulls() throws {
+        let out = try run("sumSeries", [a, b])
+        // a at step 20 (average of pairs, nulls skipped): [1, 3.5, 6]; plus b [10, nil, 30]
+        #expect(out.first?.values == [11, 3.5, 36] && out.first?.step == 20 && out.first?.name == "sumSeries(a,b)")
+    }
+
+    @Test func derivativesAndCounters() throws {
+        let counter = Series(name: "c", start: 0, end: 50, step: 10, values: [10, 20, 5, nil, 30])
+        #expect(try run("derivative", [counter]).first?.values == [nil, 10, -15, nil, nil])
+        #expect(try run("nonNegativeDerivative", [counter]).first?.values == [nil, 10, nil, nil, nil])
+        #expect(try run("nonNegativeDerivative", [counter], extra: [TargetExpression.number(25)]).first?.values == [nil, 10, 11, nil, nil])
+        #expect(try run("perSecond", [counter]).first?.values == [nil, 1, nil, nil, nil])
+        #expect(try run("integral", [counter]).first?.values == [10, 30, 35, nil, 65])
+    }
+
+    @Test func namesFollowGraphite() throws {
+        #expect(try run("scale", [a], extra: [TargetExpression.number(2)]).first?.name == "scale(a,2)")
+        #expect(try run("scale", [a], extra: [TargetExpression.number(0.5)]).first?.values == [0.5, nil, 1.5, 2, nil, 3])
+        #expect(try run("transformNull", [a]).first?.values == [1, 0, 3, 4, 0, 6])
+        #expect(try run("keepLastValue", [a]).first?.values == [1, 1, 3, 4, 4, 6])
+        #expect(Functions.baseName("scale(sumSeries(x.y.z),2)") == "x.y.z")
+    }
+}
+
+/// A metric tree made of the given series names, in a temporary directory.
+enum FakeTree {
+    static func tree(_ series: [Series]) -> MetricTree {
+        let root = temporaryDirectory()
+        for s in series {
+            let path = root + "/" + s.name.split(separator: ".").joined(separator: "/") + ".wsp"
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: path, contents: Data())
+        }
+        return MetricTree(root: root)
+    }
+}
+
+@Suite struct GlobTests {
+    @Test func findMatchesGraphiteGlobsWithinTheTree() {
+        let tree = FakeTree.tree(["stats.a1.x", "stats.a2.x", "stats.b.x", "stats.ab.y", "other.z"].map {
+            Series(name: $0, start: 0, end: 10, step: 10, values: [nil])
+        })
+        #expect(tree.expand("stats.a?.x") == ["stats.a1.x", "stats.a2.x"])
+        #expect(tree.expand("stats.{b,ab}.*") == ["stats.ab.y", "stats.b.x"])
+        #expect(tree.expand("stats.a[0-1].x") == ["stats.a1.x"])
+        #expect(tree.expand("*.*.*").count == 4)
+        #expect(tree.find("stats.*").map(\.isLeaf) == [false, false, false, false])
+        for hostile in ["..", "stats/../other.z", "/etc/passwd", "stats..a1", "stats.*/../*"] {
+            #expect(tree.expand(hostile).isEmpty, "\(hostile)")
+        }
+    }
+}
