@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with the Swift toolchain lacks.
 #   scripts/install-deps.sh          system libraries to build and run Telewall
-#   scripts/install-deps.sh --test   also what the tests drive: curl, openssl, Chromium, pytest, Python whisper and statsd
+#   scripts/install-deps.sh --test   also what the tests drive: curl, openssl, Chromium, pytest, Python whisper, statsd and graphite-render
 set -euo pipefail
 
 packages=(libsqlite3-dev libssl-dev pkg-config)
@@ -26,4 +26,5 @@ if [[ "${1:-}" == "--test" ]]; then
     # The reference implementations the tests compare against.
     python3 -c "import whisper" 2>/dev/null || python3 -m pip install -q whisper==1.1.10
     python3 -c "import statsd" 2>/dev/null || python3 -m pip install -q statsd
+    python3 -c "import graphite_render" 2>/dev/null || python3 -m pip install -q graphite-render
 fi

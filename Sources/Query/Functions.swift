@@ -16,8 +16,8 @@ public enum Functions {
         "offset": map("offset", "amount") { v, a, _ in v.map { $0 + a } },
         "absolute": transform("absolute") { s in s.values.map { $0.map(abs) } },
         "derivative": transform("derivative") { s in derivative(s.values, maxValue: nil, nonNegative: false, step: 1) },
-        "nonNegativeDerivative": nonNegative("nonNegativeDerivative", perSecond: false),
-        "perSecond": nonNegative("perSecond", perSecond: true),
+        "nonNegativeDerivative": nonNegativeDerivative,
+        "perSecond": perSecond,
         "integral": transform("integral") { s in
             var total = 0.0
             return s.values.map { v in v.map { total += $0; return total } }
@@ -109,7 +109,7 @@ public enum Functions {
         }
     }
 
-    static func derivative(_ values: [Double?], maxValue: Double?, nonNegative: Bool, step: Int) -> [Double?] {
+    static func derivative(_ values: [Double?], maxValue: Double?, nonNegative: Bool, step: Int = 1) -> [Double?] {
         var previous: Double?
         return values.map { value in
             defer { previous = value }
@@ -122,17 +122,47 @@ public enum Functions {
         }
     }
 
-    private static func nonNegative(_ name: String, perSecond: Bool) -> Function {
-        { context, args throws(RenderError) in
-            let list = try args.seriesList(&context)
-            let maxValue = try args.optionalNumber("maxValue")
-            return list.map { s in
-                var out = s
-                out.values = derivative(s.values, maxValue: maxValue, nonNegative: true, step: perSecond ? s.step : 1)
-                out.name = "\(name)(\(s.name))"
-                out.pathExpression = out.name
-                return out
+    /// graphite-render's perSecond: across a gap it keeps the last value and doubles the step per missing point.
+    private static func perSecond(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let maxValue = try args.optionalNumber("maxValue")
+        return list.map { s in
+            var out = s
+            var previous: Double?
+            var step = Double(s.step)
+            out.values = s.values.map { value -> Double? in
+                guard let prev = previous else {
+                    previous = value
+                    return nil
+                }
+                guard let value else {
+                    step *= 2
+                    return nil
+                }
+                defer {
+                    step = Double(s.step)
+                    previous = value
+                }
+                let diff = value - prev
+                if diff >= 0 { return diff / step }
+                if let maxValue, maxValue >= value { return ((maxValue - prev) + value + 1) / step }
+                return nil
             }
+            out.name = "perSecond(\(s.name))"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+
+    private static func nonNegativeDerivative(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let maxValue = try args.optionalNumber("maxValue")
+        return list.map { s in
+            var out = s
+            out.values = derivative(s.values, maxValue: maxValue, nonNegative: true, step: 1)
+            out.name = "nonNegativeDerivative(\(s.name))"
+            out.pathExpression = out.name
+            return out
         }
     }
 

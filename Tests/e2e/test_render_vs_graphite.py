@@ -1,0 +1,100 @@
+"""Side by side with Graphite itself: graphite-render (a Python 3 graphite-api) and Telewall serve the same Whisper
+files; every query's JSON is compared value by value. Differences are bugs unless the README calls them deliberate."""
+
+import json
+import math
+import os
+import random
+import time
+import urllib.parse
+
+import pytest
+import whisper
+
+from telewall_service import Service
+
+# Left out, because graphite-render 1.1.8 fails on them under Python 3 (a 500): series of different steps in
+# one function (step becomes a float), and highestMax over series with nulls. The unit tests cover both.
+QUERIES = [
+    "a.b.c", "a.b.*", "a.{b,x}.[cd]", "sumSeries(a.b.*)", "averageSeries(a.b.*)", "maxSeries(a.b.*)", "minSeries(a.b.*)",
+    "diffSeries(a.b.c,a.b.d)", "divideSeries(a.b.c,a.b.d)", "multiplySeries(a.b.c,a.b.d)",
+    "scale(a.b.c,2.5)", "scale(a.b.*,-1)", "offset(a.b.c,-1)", "absolute(a.b.d)", "derivative(a.b.c)", "integral(a.b.c)",
+    "nonNegativeDerivative(counter.hits)", "nonNegativeDerivative(counter.hits,100)", "perSecond(counter.hits)",
+    "keepLastValue(a.b.c)", "keepLastValue(a.b.c,1)", "transformNull(a.b.c,-1)", "transformNull(a.b.c)",
+    "alias(a.b.c,'renamed')", "aliasByNode(a.b.*,2)", "aliasByNode(a.b.*,0,-1)", "aliasSub(a.b.*,'^a\\.b\\.','x_')",
+    "aliasSub(a.b.c,'(^.*$)','\\1')", "constantLine(100)", "group(a.b.c,slow.e)", "limit(a.b.*,1)", "sortByName(a.b.*)",
+    "highestCurrent(a.b.*,1)", "lowestCurrent(a.b.*,1)", "scale(sumSeries(a.b.*),0.5)",
+]
+
+
+def make_files(root, now):
+    rng = random.Random(11)
+    os.makedirs(os.path.join(root, "a", "b"), exist_ok=True)
+    os.makedirs(os.path.join(root, "slow"), exist_ok=True)
+    os.makedirs(os.path.join(root, "counter"), exist_ok=True)
+    for name, step in [("a/b/c", 10), ("a/b/d", 10), ("slow/e", 20), ("counter/hits", 10)]:
+        path = os.path.join(root, name + ".wsp")
+        whisper.create(path, [(step, 600), (60, 1000)], xFilesFactor=0.3)
+        points = []
+        total = 0
+        for i in range(150):
+            t = now - i * step
+            if name == "counter/hits":
+                total += rng.randint(0, 20)
+                value = float(total % 120)  # wraps like a counter
+            else:
+                value = round(rng.uniform(-50, 50), 3)
+            if rng.random() < 0.15:
+                continue  # gaps: nulls
+            points.append((t, value))
+        if name == "counter/hits":
+            points = [(t, v) for (t, v) in reversed(points)]
+        whisper.update_many(path, points)
+
+
+@pytest.fixture(scope="module")
+def both():
+    s = Service()
+    tenant = s.sign_up("graphite@example.com")
+    root = os.path.join(s.data, "whisper", tenant.id)
+    now = int(time.time()) // 60 * 60
+    make_files(root, now)
+    index = os.path.join(s.data, "graphite-index")
+    config = os.path.join(s.data, "graphite-render.yaml")
+    with open(config, "w") as f:
+        f.write(f"search_index: {index}\nfinders:\n  - graphite_render.finders.whisper.WhisperFinder\n"
+                f"functions:\n  - graphite_render.functions.SeriesFunctions\nwhisper:\n  directories:\n    - {root}\ntime_zone: UTC\n")
+    os.environ["GRAPHITE_API_CONFIG"] = config
+    from graphite_render.app import app
+    yield s, tenant, app.test_client(), now
+    s.stop()
+
+
+def close(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_same_json_as_graphite(both, query):
+    service, tenant, graphite, now = both
+    params = urllib.parse.urlencode({"target": query, "from": now - 1200, "until": now - 60, "format": "json"})
+    expected = json.loads(graphite.get("/render?" + params).data)
+    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
+    assert status == 200, got
+    assert [s["target"] for s in got] == [s["target"] for s in expected]
+    for ours, theirs in zip(got, expected):
+        assert [p[1] for p in ours["datapoints"]] == [p[1] for p in theirs["datapoints"]], ours["target"]
+        bad = [(p[1], p[0], q[0]) for p, q in zip(ours["datapoints"], theirs["datapoints"]) if not close(p[0], q[0])]
+        assert not bad, (ours["target"], bad[:5])
+
+
+def test_find_matches_graphite(both):
+    service, tenant, graphite, now = both
+    # graphite-render names nodes found through a {a,b} glob with the glob itself ('{a,slow}.b'); graphite-web and
+    # Telewall give the real path, so that query is left out (README: deliberate differences).
+    for query in ["*", "a.*", "a.b.*", "a.b.[c]", "a.b.?", "nothing.*"]:
+        expected = sorted((n["id"], n["leaf"]) for n in json.loads(graphite.get("/metrics/find?query=" + query).data))
+        status, got, _ = service.api("GET", "/metrics/find?query=" + urllib.parse.quote(query), cookie=tenant.cookie)
+        assert sorted((n["id"], n["leaf"]) for n in got) == expected, query
