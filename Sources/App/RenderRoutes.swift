@@ -38,7 +38,7 @@ struct RenderRoutes: Sendable {
         guard from < until else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }
         let targets = params.filter { $0.0 == "target" || $0.0 == "target[]" }.map(\.1).filter { !$0.isEmpty }
         let tree = MetricTree(root: try storage.paths.tenantDirectory(account.tenantID), maxSeries: maxSeries)
-        var context = RenderContext(tree: tree, from: from, until: until, maxSeries: maxSeries) { name in
+        var context = RenderContext(tree: tree, from: from, until: until, maxSeries: maxSeries) { name, from, until in
             guard let result = try? storage.fetch(tenant: account.tenantID, series: name, from: from, until: until, now: now) else { return nil }
             return Series(name: name, start: result.from, end: result.until, step: result.step, values: result.values)
         }

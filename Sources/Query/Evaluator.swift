@@ -9,13 +9,14 @@ public struct RenderError: Error, Sendable, Equatable, CustomStringConvertible {
 /// and a cap on how many series one request may touch.
 public struct RenderContext {
     public let tree: MetricTree
-    public let from: Int
-    public let until: Int
-    public let fetch: (String) -> Series?
+    public var from: Int
+    public var until: Int
+    /// One series over `from`..`until` (functions such as timeShift ask for other ranges).
+    public let fetch: (String, Int, Int) -> Series?
     public let maxSeries: Int
-    private(set) var touched = 0
+    var touched = 0
 
-    public init(tree: MetricTree, from: Int, until: Int, maxSeries: Int = 1000, fetch: @escaping (String) -> Series?) {
+    public init(tree: MetricTree, from: Int, until: Int, maxSeries: Int = 1000, fetch: @escaping (String, Int, Int) -> Series?) {
         self.tree = tree
         self.from = from
         self.until = until
@@ -31,7 +32,7 @@ public struct RenderContext {
             touched += names.count
             guard touched <= maxSeries else { throw RenderError("the request touches more than \(maxSeries) series; narrow the globs") }
             return names.compactMap { name in
-                var series = fetch(name)
+                var series = fetch(name, from, until)
                 series?.pathExpression = pattern
                 return series
             }
@@ -66,8 +67,22 @@ struct Arguments {
     }
 
     mutating func seriesList(_ context: inout RenderContext) throws(RenderError) -> [Series] {
-        guard let e = take("seriesList") else { throw RenderError("\(name): a series list is required") }
-        return try context.evaluate(e)
+        try context.evaluate(try expression("seriesList"))
+    }
+
+    /// The next argument unevaluated (for functions that evaluate it over another time range).
+    mutating func expression(_ keyword: String) throws(RenderError) -> TargetExpression {
+        guard let e = take(keyword) else { throw RenderError("\(name): '\(keyword)' is required") }
+        return e
+    }
+
+    /// A number, or a string such as `'5min'`.
+    mutating func numberOrString(_ keyword: String) throws(RenderError) -> TargetExpression {
+        let e = try expression(keyword)
+        switch e {
+        case .number, .string: return e
+        default: throw RenderError("\(name): '\(keyword)' must be a number or a quoted interval")
+        }
     }
 
     /// Every remaining positional argument as series (for `sumSeries(a, b, c)`).

@@ -35,6 +35,18 @@ public enum Functions {
         "lowestCurrent": rank(highest: false) { $0.values.last { $0 != nil } ?? nil },
         "highestMax": rank(highest: true) { $0.values.compactMap { $0 }.max() },
         "consolidateBy": consolidateBy,
+        "asPercent": asPercent,
+        "groupByNode": groupByNode,
+        "timeShift": timeShift,
+        "movingAverage": movingAverage,
+    ]
+
+    /// The reducers groupByNode may name.
+    private static let reducers: [String: @Sendable ([Double?]) -> Double?] = [
+        "sumSeries": { row in let k = row.compactMap { $0 }; return k.isEmpty ? nil : k.reduce(0, +) },
+        "averageSeries": { row in let k = row.compactMap { $0 }; return k.isEmpty ? nil : k.reduce(0, +) / Double(k.count) },
+        "maxSeries": { $0.compactMap { $0 }.max() },
+        "minSeries": { $0.compactMap { $0 }.min() },
     ]
 
     /// The list `/functions` describes, sorted.
@@ -49,13 +61,17 @@ public enum Functions {
     /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
     private static func combineRaw(_ name: String, _ reducer: @escaping @Sendable ([Double?]) -> Double?) -> Function {
         { context, args throws(RenderError) in
-            let list = normalize(try args.remainingSeries(&context))
-            guard let first = list.first else { return [] }
-            let length = list.map(\.values.count).max() ?? 0
-            let values = (0..<length).map { i in reducer(list.map { i < $0.values.count ? $0.values[i] : nil }) }
-            let label = "\(name)(\(uniquePaths(list)))"
-            return [Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)]
+            combined(name, try args.remainingSeries(&context), reducer).map { [$0] } ?? []
         }
+    }
+
+    static func combined(_ name: String, _ series: [Series], _ reducer: ([Double?]) -> Double?) -> Series? {
+        let list = normalize(series)
+        guard let first = list.first else { return nil }
+        let length = list.map(\.values.count).max() ?? 0
+        let values = (0..<length).map { i in reducer(list.map { i < $0.values.count ? $0.values[i] : nil }) }
+        let label = "\(name)(\(uniquePaths(list)))"
+        return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)
     }
 
     private static func uniquePaths(_ list: [Series]) -> String {
@@ -273,6 +289,134 @@ public enum Functions {
             var out = s
             out.consolidation = method
             out.name = "consolidateBy(\(s.name),'\(method)')"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+}
+
+extension Functions {
+    /// asPercent(seriesList, total=None): each series as a percentage of the total (the sum of the list, one
+    /// series, or a number), as graphite-render computes it.
+    fileprivate static func asPercent(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = normalize(try args.seriesList(&context))
+        guard let first = list.first else { return [] }
+        let totalValues: [Double?]
+        let totalText: String
+        switch try? args.expression("total") {
+        case nil:
+            totalValues = (0..<(list.map(\.values.count).max() ?? 0)).map { i in
+                let known = list.compactMap { i < $0.values.count ? $0.values[i] : nil }
+                return known.isEmpty ? nil : known.reduce(0, +)
+            }
+            totalText = "sumSeries(\(uniquePaths(list)))"
+        case .number(let n)?:
+            totalValues = Array(repeating: n, count: first.values.count)
+            totalText = pythonG(n) == String(Int64(n)) && n == n.rounded() ? String(Int64(n)) : "\(n)"
+        case let e?:
+            let totals = try context.evaluate(e)
+            guard totals.count == 1 else { throw RenderError("asPercent: the total must be one series or a number") }
+            totalValues = normalize(list + totals).last!.values
+            totalText = totals[0].name
+        }
+        return list.map { s in
+            var out = s
+            out.values = s.values.indices.map { i in
+                guard let v = s.values[i], i < totalValues.count, let t = totalValues[i], t != 0 else { return nil }
+                return v / t * 100
+            }
+            out.name = "asPercent(\(s.name),\(totalText))"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+
+    /// groupByNode(seriesList, nodeNum, callback): series grouped by one node of their name, each group reduced.
+    fileprivate static func groupByNode(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let node = Int(try args.number("nodeNum"))
+        let callback = try args.string("callback", default: "sumSeries")
+        guard let reducer = reducers[callback] else { throw RenderError("groupByNode: unsupported callback '\(callback)'") }
+        var keys: [String] = []
+        var groups: [String: [Series]] = [:]
+        for s in list {
+            let parts = s.name.split(separator: ".", omittingEmptySubsequences: false)
+            guard node >= 0 && node < parts.count else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
+            let key = String(parts[node])
+            if groups[key] == nil { keys.append(key) }
+            groups[key, default: []].append(s)
+        }
+        return keys.compactMap { key in
+            guard var out = combined(callback, groups[key]!, reducer) else { return nil }
+            out.name = key
+            return out
+        }
+    }
+
+    /// timeShift(seriesList, '1d'): the same series fetched over the range shifted back (or `+` forward).
+    fileprivate static func timeShift(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let expression = try args.expression("seriesList")
+        var shift = try args.string("timeShift")
+        if shift.first?.isNumber == true { shift = "-" + shift }
+        guard let delta = TimeSpec.parse(shift, now: 0) else { throw RenderError("timeShift: '\(shift)' is not an interval") }
+        // As Graphite: the shifted series take the start and end of the unshifted first series.
+        guard let base = try context.evaluate(expression).first else { return [] }
+        var shifted = context
+        shifted.from += delta
+        shifted.until += delta
+        let list = try shifted.evaluate(expression)
+        context.touched = shifted.touched
+        return list.map { s in
+            var out = s
+            out.name = "timeShift(\(s.name), \(shift))"
+            out.start = base.start
+            out.end = base.end
+            return out
+        }
+    }
+
+    /// movingAverage(seriesList, windowSize): the average of the last N points (or of an interval such as '5min').
+    fileprivate static func movingAverage(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let expression = try args.expression("seriesList")
+        let window = try args.numberOrString("windowSize")
+        let probe = try context.evaluate(expression)
+        guard !probe.isEmpty else { return [] }
+        var interval: Int?
+        if case .string(let text) = window {
+            guard let seconds = TimeSpec.parse(text.hasPrefix("-") || text.hasPrefix("+") ? text : "+" + text, now: 0), seconds > 0 else {
+                throw RenderError("movingAverage: '\(text)' is not an interval")
+            }
+            interval = seconds
+        }
+        let count: Int
+        if case .number(let n) = window { count = Int(n) } else { count = 0 }
+        let preview = interval ?? (probe.map(\.step).max()! * count)
+        var wider = context
+        wider.from -= preview
+        let list = try wider.evaluate(expression)
+        context.touched = wider.touched
+        return list.map { s in
+            let points = interval.map { $0 / s.step } ?? count
+            var values: [Double?] = []
+            let initial = s.values.prefix(points).compactMap { $0 }
+            var sum = initial.reduce(0, +)
+            var known = initial.count
+            values.append(known == 0 ? nil : sum / Double(known))
+            if s.values.count > points + 1 {
+                for n in 0..<(s.values.count - points - 1) {
+                    if let old = s.values[n] { sum -= old; known -= 1 }
+                    if let new = s.values[n + points] { sum += new; known += 1 }
+                    values.append(known == 0 ? nil : sum / Double(known))
+                }
+            }
+            var out = s
+            if case .string(let text) = window {
+                out.name = "movingAverage(\(s.name),\"\(text)\")"
+            } else {
+                out.name = "movingAverage(\(s.name),\(count))"
+            }
+            out.start = s.start + preview
+            out.values = values
             out.pathExpression = out.name
             return out
         }

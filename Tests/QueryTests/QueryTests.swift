@@ -53,7 +53,7 @@ import TestSupport
 @Suite struct FunctionTests {
     /// Calls function `f` on the given series (served from a temporary tree) and extra arguments.
     func run(_ f: String, _ series: [Series], extra: [TargetExpression] = []) throws -> [Series] {
-        var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { name in series.first { $0.name == name } }
+        var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { name, _, _ in series.first { $0.name == name } }
         var args = Arguments(name: f, values: series.map { TargetExpression.path($0.name) } + extra, keywords: [:])
         return try Functions.table[f]!(&context, &args)
     }

@@ -24,6 +24,9 @@ QUERIES = [
     "alias(a.b.c,'renamed')", "aliasByNode(a.b.*,2)", "aliasByNode(a.b.*,0,-1)", "aliasSub(a.b.*,'^a\\.b\\.','x_')",
     "aliasSub(a.b.c,'(^.*$)','\\1')", "constantLine(100)", "group(a.b.c,slow.e)", "limit(a.b.*,1)", "sortByName(a.b.*)",
     "highestCurrent(a.b.*,1)", "lowestCurrent(a.b.*,1)", "scale(sumSeries(a.b.*),0.5)",
+    "asPercent(a.b.*)", "asPercent(a.b.c,a.b.d)", "asPercent(a.b.*,200)", "groupByNode(a.b.*,1,'sumSeries')",
+    "groupByNode(a.*.*,0,'averageSeries')", "timeShift(a.b.c,'5min')", "timeShift(a.b.c,'-10min')",
+    "movingAverage(a.b.c,5)", "movingAverage(a.b.*,'2min')",
 ]
 
 
