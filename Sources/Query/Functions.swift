@@ -39,6 +39,8 @@ public enum Functions {
         "groupByNode": groupByNode,
         "timeShift": timeShift,
         "movingAverage": movingAverage,
+        "summarize": summarize,
+        "hitcount": hitcount,
     ]
 
     /// The reducers groupByNode may name.
@@ -422,6 +424,93 @@ extension Functions {
         }
     }
 }
+
+extension Functions {
+    /// An interval argument such as `'1h'` or `'5min'`, in seconds.
+    fileprivate static func intervalSeconds(_ text: String, _ function: String) throws(RenderError) -> Int {
+        guard let seconds = TimeSpec.parse(text.hasPrefix("-") || text.hasPrefix("+") ? text : "+" + text, now: 0).map(abs), seconds > 0 else {
+            throw RenderError("\(function): '\(text)' is not an interval")
+        }
+        return seconds
+    }
+
+    /// summarize(seriesList, '1h', func='sum', alignToFrom=false): values bucketed by interval, as graphite-render.
+    fileprivate static func summarize(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let text = try args.string("intervalString")
+        let interval = try intervalSeconds(text, "summarize")
+        let function = try args.string("func", default: "sum")
+        let alignToFrom = try args.bool("alignToFrom", default: false)
+        guard ["sum", "avg", "last", "max", "min"].contains(function) else { throw RenderError("summarize: unknown function '\(function)'") }
+        return list.map { s in
+            var buckets: [Int: [Double]] = [:]
+            for (i, timestamp) in stride(from: s.start, through: s.end, by: s.step).enumerated() {
+                let key = alignToFrom ? (timestamp - s.start) / interval : timestamp - floorMod(timestamp, interval)
+                let value = i < s.values.count ? s.values[i] : nil
+                buckets[key, default: []] += value.map { [$0] } ?? []
+            }
+            let newStart = alignToFrom ? s.start : s.start - floorMod(s.start, interval)
+            let rangeEnd = alignToFrom ? s.end : s.end - floorMod(s.end, interval) + interval
+            var values: [Double?] = []
+            var last = newStart
+            for timestamp in stride(from: newStart, to: rangeEnd, by: interval) {
+                last = timestamp
+                let key = alignToFrom ? (timestamp - s.start) / interval : timestamp - floorMod(timestamp, interval)
+                let bucket = buckets[key] ?? []
+                if bucket.isEmpty {
+                    values.append(nil)
+                } else {
+                    switch function {
+                    case "avg": values.append(bucket.reduce(0, +) / Double(bucket.count))
+                    case "last": values.append(bucket.last)
+                    case "max": values.append(bucket.max())
+                    case "min": values.append(bucket.min())
+                    default: values.append(bucket.reduce(0, +))
+                    }
+                }
+            }
+            // With alignToFrom the series ends one interval after its last bucket.
+            let newEnd = alignToFrom ? last + interval : rangeEnd
+            let name = "summarize(\(s.name), \"\(text)\", \"\(function)\"\(alignToFrom ? ", true" : ""))"
+            return Series(name: name, start: newStart, end: newEnd, step: interval, values: values)
+        }
+    }
+
+    /// hitcount(seriesList, '1h'): rates turned into counts per interval bucket, aligned to the end, as graphite-render.
+    fileprivate static func hitcount(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let text = try args.string("intervalString")
+        let interval = try intervalSeconds(text, "hitcount")
+        return list.map { s in
+            let bucketCount = Int((Double(s.end - s.start) / Double(interval)).rounded(.up))
+            var buckets = [[Double]](repeating: [], count: max(0, bucketCount))
+            let newStart = s.end - bucketCount * interval
+            for (i, v) in s.values.enumerated() {
+                guard let value = v else { continue }
+                let startTime = s.start + i * s.step
+                let (startBucket, startMod) = (floorDiv(startTime - newStart, interval), floorMod(startTime - newStart, interval))
+                var (endBucket, endMod) = (floorDiv(startTime + s.step - newStart, interval), floorMod(startTime + s.step - newStart, interval))
+                if endBucket >= bucketCount {
+                    endBucket = bucketCount - 1
+                    endMod = interval
+                }
+                if startBucket == endBucket {
+                    if startBucket >= 0 { buckets[startBucket].append(value * Double(endMod - startMod)) }
+                } else {
+                    if startBucket >= 0 { buckets[startBucket].append(value * Double(interval - startMod)) }
+                    for j in max(0, startBucket + 1)..<max(max(0, startBucket + 1), endBucket) { buckets[j].append(value * Double(interval)) }
+                    if endMod > 0 { buckets[endBucket].append(value * Double(endMod)) }
+                }
+            }
+            let name = "hitcount(\(s.name), \"\(text)\")"
+            return Series(name: name, start: newStart, end: s.end, step: interval, values: buckets.map { $0.isEmpty ? nil : $0.reduce(0, +) })
+        }
+    }
+}
+
+/// Python's floor division and modulo (bucket arithmetic goes negative).
+func floorDiv(_ a: Int, _ b: Int) -> Int { Int((Double(a) / Double(b)).rounded(.down)) }
+func floorMod(_ a: Int, _ b: Int) -> Int { a - floorDiv(a, b) * b }
 
 /// A Python `re.sub` replacement (`\1`, `\g<1>`) as an NSRegularExpression template (`$1`).
 func pythonTemplate(_ replace: String) -> String {

@@ -26,7 +26,8 @@ QUERIES = [
     "highestCurrent(a.b.*,1)", "lowestCurrent(a.b.*,1)", "scale(sumSeries(a.b.*),0.5)",
     "asPercent(a.b.*)", "asPercent(a.b.c,a.b.d)", "asPercent(a.b.*,200)", "groupByNode(a.b.*,1,'sumSeries')",
     "groupByNode(a.*.*,0,'averageSeries')", "timeShift(a.b.c,'5min')", "timeShift(a.b.c,'-10min')",
-    "movingAverage(a.b.c,5)", "movingAverage(a.b.*,'2min')",
+    "movingAverage(a.b.c,5)", "movingAverage(a.b.*,'2min')", "summarize(a.b.c,'1min')", "summarize(a.b.*,'5min','avg')",
+    "summarize(a.b.c,'2min','max')", "summarize(a.b.c,'1min','last')", "summarize(a.b.c,'90s','sum',true)", "hitcount(a.b.c,'1min')", "hitcount(counter.hits,'5min')",
 ]
 
 
