@@ -43,8 +43,13 @@ struct RenderRoutes: Sendable {
             return Series(name: name, start: result.from, end: result.until, step: result.step, values: result.values)
         }
         var series = try Self.evaluate(targets, in: &context)
-        if let max = value("maxDataPoints").flatMap(Int.init), max > 0 { series = series.map { $0.limited(to: max) } }
+        if let max = value("maxDataPoints").flatMap({ Double($0) }).map({ Int($0) }), max > 0, !series.isEmpty {
+            let start = series.map(\.start).min()!, end = series.map(\.end).max()!
+            series = series.map { $0.limited(to: max, start: start, end: end) }
+        }
         let dropNulls = value("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
+        // noNullPoints leaves out series that have no value at all, as Graphite does.
+        if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
         if value("format") == "csv" { return .text(RenderFormat.csv(series), contentType: "text/csv") }
         return .json(.array(series.map { RenderFormat.json($0, dropNulls: dropNulls) }))
     }

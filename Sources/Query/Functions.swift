@@ -290,7 +290,7 @@ public enum Functions {
         return list.map { s in
             var out = s
             out.consolidation = method
-            out.name = "consolidateBy(\(s.name),'\(method)')"
+            out.name = "consolidateBy(\(s.name),\"\(method)\")"
             out.pathExpression = out.name
             return out
         }

@@ -21,10 +21,24 @@ public struct Series: Sendable, Equatable {
 
     public var timestamps: [Int] { values.indices.map { start + $0 * step } }
 
-    /// `maxDataPoints`: consolidated (with its `consolidateBy` function) so that at most `max` points remain.
-    public func limited(to max: Int) -> Series {
-        guard values.count > max else { return self }
-        return consolidated(by: (values.count + max - 1) / max)
+    /// `maxDataPoints` as graphite-render applies it (its `prune_datapoints`): over the request's whole span
+    /// (`start`..`end` of all series), consolidated with the series' `consolidateBy` function after nudging the
+    /// start to a whole consolidated step; the first values nudged past are dropped (all but one, as it does).
+    public func limited(to maxPoints: Int, start: Int, end: Int) -> Series {
+        let points = (end - start) / step
+        guard maxPoints < points else { return self }
+        let perPoint = (points + maxPoints - 1) / maxPoints
+        let secondsPerPoint = perPoint * step
+        let nudge = secondsPerPoint + floorModulo(self.start, step) - floorModulo(self.start, secondsPerPoint)
+        var out = self
+        out.start += nudge
+        let lose = nudge / step - 1
+        // Python's `del values[:n]` with n = -1 keeps only the last value.
+        out.values = lose >= 0 ? Array(values.dropFirst(lose)) : Array(values.suffix(values.isEmpty ? 0 : 1))
+        let consolidatedStart = out.start
+        out = out.consolidated(by: perPoint)
+        out.start = consolidatedStart
+        return out
     }
 
     /// Consolidates `perPoint` values into one, as Graphite's TimeSeries.consolidate does.
@@ -39,6 +53,8 @@ public struct Series: Sendable, Equatable {
         return out
     }
 }
+
+private func floorModulo(_ a: Int, _ b: Int) -> Int { ((a % b) + b) % b }
 
 enum Consolidation {
     static let names = ["average", "avg", "sum", "min", "max", "first", "last"]

@@ -102,3 +102,19 @@ def test_find_matches_graphite(both):
         expected = sorted((n["id"], n["leaf"]) for n in json.loads(graphite.get("/metrics/find?query=" + query).data))
         status, got, _ = service.api("GET", "/metrics/find?query=" + urllib.parse.quote(query), cookie=tenant.cookie)
         assert sorted((n["id"], n["leaf"]) for n in got) == expected, query
+
+
+@pytest.mark.parametrize("query,extra", [
+    ("a.b.*", {"maxDataPoints": 20}), ("sumSeries(a.b.*)", {"maxDataPoints": 7}), ("consolidateBy(a.b.c,'max')", {"maxDataPoints": 10}),
+    ("consolidateBy(a.b.c,'sum')", {"maxDataPoints": 33}), ("a.b.c", {"maxDataPoints": 500}), ("a.b.*", {"noNullPoints": "true"}),
+])
+def test_max_data_points_and_no_null_points_as_graphite(both, query, extra):
+    service, tenant, graphite, now = both
+    params = urllib.parse.urlencode({"target": query, "from": now - 1200, "until": now - 60, "format": "json", **extra})
+    expected = json.loads(graphite.get("/render?" + params).data)
+    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
+    assert status == 200, got
+    assert [s["target"] for s in got] == [s["target"] for s in expected]
+    for ours, theirs in zip(got, expected):
+        assert [p[1] for p in ours["datapoints"]] == [p[1] for p in theirs["datapoints"]], ours["target"]
+        assert all(close(p[0], q[0]) for p, q in zip(ours["datapoints"], theirs["datapoints"])), ours["target"]
