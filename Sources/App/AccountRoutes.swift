@@ -39,7 +39,10 @@ struct AccountRoutes: Sendable {
     }
 
     private func logOut(_ request: Request) throws -> Response {
-        if let id = request.cookie(Authenticator.sessionCookie), !id.isEmpty { try store.endSession(id) }
+        if let id = request.cookie(Authenticator.sessionCookie), !id.isEmpty {
+            try store.endSession(id)
+            auth.forget(session: id)
+        }
         var response = Response.noContent()
         response.headers.append(Header("Set-Cookie", Authenticator.expiredCookie(secure: request.isSecure)))
         return response

@@ -1,14 +1,36 @@
 import Accounts
 import HTTP
+import Posix
+import Synchronization
 
-/// Turns a request's credentials into the account they stand for.
-struct Authenticator: Sendable {
+/// Turns a request's credentials into the account they stand for. Answers are cached for `ttl` seconds, so a
+/// dashboard polling with a read key or session costs no SQLite query per request; a revoked key or ended session
+/// stops working within that time.
+final class Authenticator: Sendable {
     static let sessionCookie = "tw_session"
     let store: AccountStore
+    private let cache = Mutex<[String: (account: Account?, expires: Double)]>([:])
+    private let ttl = 2.0
+
+    init(store: AccountStore) { self.store = store }
+
+    private func cached(_ key: String, _ lookup: () throws -> Account?) rethrows -> Account? {
+        let now = monotonicSeconds()
+        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return hit.account }
+        let account = try lookup()
+        cache.withLock { all in
+            if all.count > 100_000 { all = all.filter { $0.value.expires > now } }
+            all[key] = (account, now + ttl)
+        }
+        return account
+    }
+
+    /// Logging out takes effect at once, not after the cache's time.
+    func forget(session id: String) { _ = cache.withLock { $0.removeValue(forKey: "s:" + id) } }
 
     /// The account of the session cookie; 401 without one.
     func sessionAccount(_ request: Request) throws -> Account {
-        guard let id = request.cookie(Self.sessionCookie), !id.isEmpty, let account = try store.account(forSession: id) else {
+        guard let id = request.cookie(Self.sessionCookie), !id.isEmpty, let account = try cached("s:" + id, { try store.account(forSession: id) }) else {
             throw HTTPError.unauthorized("log in first")
         }
         return account
@@ -17,8 +39,8 @@ struct Authenticator: Sendable {
     /// A reader: the session cookie or a read key (`Authorization: Bearer`). An ingest token reads nothing.
     func readerAccount(_ request: Request) throws -> Account {
         if let bearer = request.bearerToken {
-            if let account = try store.account(forSecret: bearer, kind: .readKey) { return account }
-            if try store.account(forSecret: bearer, kind: .ingestToken) != nil {
+            if let account = try cached("k:" + bearer, { try store.account(forSecret: bearer, kind: .readKey) }) { return account }
+            if try cached("t:" + bearer, { try store.account(forSecret: bearer, kind: .ingestToken) }) != nil {
                 throw HTTPError.forbidden("an ingest token can only write; use a read key")
             }
             throw HTTPError.unauthorized("unknown or revoked read key")

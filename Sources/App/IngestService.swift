@@ -1,5 +1,6 @@
 import Accounts
 import Logging
+import Glibc
 import Posix
 import StatsD
 import Whisper
@@ -28,10 +29,22 @@ final class IngestService: Sendable {
         options.maxLinesPerSecond = config.tenantMaxLinesPerSecond
         ingest = StatsDIngest(directory: directory, storage: storage, options: options, logger: logger)
         httpCollector = ingest.makeCollector()
-        statsdUDP = try UDPReceiver(address: config.statsd, receiveBuffer: config.udpReceiveBuffer)
-        statsdTCP = try TCPLineServer(address: SocketAddress(host: config.statsd.host, port: statsdUDP.address.port))
-        graphiteUDP = try UDPReceiver(address: config.graphite, receiveBuffer: config.udpReceiveBuffer)
-        graphiteTCP = try TCPLineServer(address: SocketAddress(host: config.graphite.host, port: graphiteUDP.address.port))
+        (statsdUDP, statsdTCP) = try Self.bindPair(config.statsd, receiveBuffer: config.udpReceiveBuffer)
+        (graphiteUDP, graphiteTCP) = try Self.bindPair(config.graphite, receiveBuffer: config.udpReceiveBuffer)
+    }
+
+    /// UDP and TCP on one port. With port 0 the UDP port the kernel picks may be taken for TCP: then try again.
+    private static func bindPair(_ address: SocketAddress, receiveBuffer: Int) throws -> (UDPReceiver, TCPLineServer) {
+        var attempt = 0
+        while true {
+            let udp = try UDPReceiver(address: address, receiveBuffer: receiveBuffer)
+            do {
+                return (udp, try TCPLineServer(address: SocketAddress(host: address.host, port: udp.address.port)))
+            } catch let error as SystemError where error.errno == EADDRINUSE && address.port == 0 && attempt < 20 {
+                udp.stop()
+                attempt += 1
+            }
+        }
     }
 
     var statsdAddress: SocketAddress { statsdUDP.address }

@@ -51,7 +51,9 @@ struct RenderRoutes: Sendable {
         // noNullPoints leaves out series that have no value at all, as Graphite does.
         if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
         if value("format") == "csv" { return .text(RenderFormat.csv(series), contentType: "text/csv") }
-        return .json(.array(series.map { RenderFormat.json($0, dropNulls: dropNulls) }))
+        return Response(
+            status: 200, headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")],
+            body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
     /// Every target's series, in order; a bad target is a 400 naming it, the problem and its position.
@@ -105,12 +107,32 @@ struct RenderRoutes: Sendable {
 
 /// Graphite's render output formats.
 enum RenderFormat {
-    static func json(_ s: Series, dropNulls: Bool) -> JSON {
-        var points: [JSON] = []
-        for (i, v) in s.values.enumerated() where !(dropNulls && v == nil) {
-            points.append([v.map(JSON.float) ?? .null, .number(Double(s.start + i * s.step))])
+    /// `[{"target", "tags": {"name"}, "datapoints": [[value, timestamp], ...]}, ...]`, written straight to bytes;
+    /// values as Python writes floats (`3.0`), as Graphite does.
+    static func json(_ list: [Series], dropNulls: Bool) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(64 + list.reduce(0) { $0 + $1.values.count * 24 })
+        for (n, s) in list.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"target":"#.utf8)
+            JSON.writeString(s.name, to: &out)
+            out += Array(#","tags":{"name":"#.utf8)
+            JSON.writeString(s.name, to: &out)
+            out += Array(#"},"datapoints":["#.utf8)
+            var first = true
+            for (i, v) in s.values.enumerated() where !(dropNulls && v == nil) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                out.append(UInt8(ascii: "["))
+                if let v, v.isFinite { out += Array(v.description.utf8) } else { out += Array("null".utf8) }
+                out.append(UInt8(ascii: ","))
+                out += Array(String(s.start + i * s.step).utf8)
+                out.append(UInt8(ascii: "]"))
+            }
+            out += Array("]}".utf8)
         }
-        return ["target": .string(s.name), "tags": ["name": .string(s.name)], "datapoints": .array(points)]
+        out.append(UInt8(ascii: "]"))
+        return out
     }
 
     static func csv(_ list: [Series]) -> String {

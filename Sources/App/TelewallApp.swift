@@ -108,11 +108,12 @@ public final class TelewallApp: Sendable {
     private func makeRouter(operations: Bool) -> Router {
         var router = Router()
         if operations { operationsRoutes.register(in: &router) }
-        AccountRoutes(store: store, auth: Authenticator(store: store), usage: { [weak self] tenant in
+        let auth = Authenticator(store: store)
+        AccountRoutes(store: store, auth: auth, usage: { [weak self] tenant in
             self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage()
         }).register(in: &router)
         IngestRoutes(ingest: { [weak self] in self?.ingest }).register(in: &router)
-        RenderRoutes(auth: Authenticator(store: store), storage: storage).register(in: &router)
+        RenderRoutes(auth: auth, storage: storage).register(in: &router)
         let files = StaticFiles(root: config.publicDirectory)
         router.fallback = { files.respond(to: $0) }
         return router

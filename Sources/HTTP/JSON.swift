@@ -3,8 +3,6 @@ public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
-    /// A number written as Python writes a float (`3.0`, `0.1`), as Graphite's render JSON does.
-    case float(Double)
     case string(String)
     case array([JSON])
     case object([String: JSON])
@@ -46,7 +44,6 @@ public enum JSON: Sendable, Equatable {
         case .null: out += Array("null".utf8)
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .number(let n): JSON.writeNumber(n, to: &out)
-        case .float(let n): out += Array((n.isFinite ? "\(n)" : "null").utf8)
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -77,7 +74,7 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {

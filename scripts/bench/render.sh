@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Read-side benchmark: wrk on loopback (2 threads, 32 connections, keep-alive) against Telewall and, in the same
+# run, graphite-render under gunicorn with 2 workers serving the same Whisper files, for
+#   one series over 1 h; one series over 24 h; sumSeries over 100 series for 1 h; /metrics/find with 100 nodes.
+# Prints requests/s and p50/p99 for both and the ratios.   scripts/bench/render.sh [seconds-per-run]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration="${1:-8}"
+command -v wrk >/dev/null || { sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+python3 -c "import graphite_render, gunicorn" 2>/dev/null || python3 -m pip install -q graphite-render gunicorn
+swift build -c release --product telewall >/dev/null
+work=$(mktemp -d)
+tw_port=18580; gr_port=18581
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+.build/release/telewall serve --data "$work/data" --log-level warning --http "127.0.0.1:$tw_port" \
+    --statsd 127.0.0.1:18582 --graphite 127.0.0.1:18583 &
+for _ in $(seq 100); do curl -sf -o /dev/null "127.0.0.1:$tw_port/healthz" && break; sleep 0.1; done
+cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d '{"email":"bench@example.com","password":"bench-password"}' \
+    "127.0.0.1:$tw_port/api/v1/signup" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}')
+key=$(curl -s -H "Cookie: $cookie" -H 'Content-Type: application/json' -d '{"name":"bench"}' "127.0.0.1:$tw_port/api/v1/keys" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')
+tenant=$(curl -s -H "Cookie: $cookie" "127.0.0.1:$tw_port/api/v1/me" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant"]["id"])')
+root="$work/data/whisper/$tenant"
+python3 - "$root" <<'PY'
+import os, sys, time, whisper
+root = sys.argv[1]
+now = int(time.time())
+os.makedirs(os.path.join(root, "bench"), exist_ok=True)
+for i in range(100):
+    path = os.path.join(root, "bench", f"s{i}.wsp")
+    whisper.create(path, [(10, 8640), (60, 10080), (600, 262974)], xFilesFactor=0.3, sparse=True)
+    whisper.update_many(path, [(now - 10 * k, float((i * 7 + k) % 100)) for k in range(8640)])
+PY
+cat > "$work/graphite.yaml" <<CONF
+search_index: $work/index
+finders:
+  - graphite_render.finders.whisper.WhisperFinder
+functions:
+  - graphite_render.functions.SeriesFunctions
+whisper:
+  directories:
+    - $root
+time_zone: UTC
+CONF
+GRAPHITE_API_CONFIG="$work/graphite.yaml" python3 -m gunicorn -w 2 -b "127.0.0.1:$gr_port" graphite_render.app:app --log-level warning >"$work/graphite.log" 2>&1 &
+for _ in $(seq 100); do curl -sf -o /dev/null "127.0.0.1:$gr_port/metrics/find?query=*" && break; sleep 0.2; done
+
+measure() {  # url [header]
+    local out
+    if [[ $# -gt 1 ]]; then out=$(wrk -t2 -c32 -d"${duration}s" --latency -H "$2" "$1"); else out=$(wrk -t2 -c32 -d"${duration}s" --latency "$1"); fi
+    awk '/^Requests\/sec/ {rps=$2} $1 == "50%" {p50=$2} $1 == "99%" {p99=$2} / Non-2xx/ {bad=$NF} END {print rps, p50, p99, (bad == "" ? 0 : bad)}' <<<"$out"
+}
+ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
+
+printf '%-26s %12s %9s %9s   %12s %9s %9s   %8s\n' query "telewall r/s" "p50 ms" "p99 ms" "graphite r/s" "p50 ms" "p99 ms" ratio
+for q in "render?target=bench.s1&from=-1h&format=json" "render?target=bench.s1&from=-24h&format=json" \
+         "render?target=sumSeries(bench.*)&from=-1h&format=json" "metrics/find?query=bench.*"; do
+    read -r t_rps t50 t99 tbad < <(measure "http://127.0.0.1:$tw_port/$q" "Authorization: Bearer $key")
+    read -r g_rps g50 g99 gbad < <(measure "http://127.0.0.1:$gr_port/$q")
+    [[ $tbad == 0 && $gbad == 0 ]] || echo "non-2xx answers: telewall $tbad graphite $gbad" >&2
+    printf '%-26s %12.0f %9.3f %9.3f   %12.0f %9.3f %9.3f   %7.1fx\n' "${q:0:26}" "$t_rps" "$(ms "$t50")" "$(ms "$t99")" \
+        "$g_rps" "$(ms "$g50")" "$(ms "$g99")" "$(awk -v a="$t_rps" -v b="$g_rps" 'BEGIN { print a / b }')"
+done
+echo "(goals: at least 30x Graphite's requests/s on each query; p99 under 2 ms for the single-series queries)"
