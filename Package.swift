@@ -29,7 +29,7 @@ let package = Package(
             dependencies: ["Posix", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Whisper", dependencies: ["Posix"]),
-        .target(name: "Query", dependencies: ["Whisper"]),
+        .target(name: "Query", dependencies: ["Whisper", "Posix"]),
         .target(name: "StatsD", dependencies: ["Posix", "TLS", "Whisper", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Accounts",

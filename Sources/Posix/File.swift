@@ -129,3 +129,37 @@ extension File {
         return Int(clamping: limit.rlim_cur)
     }
 }
+
+extension File {
+    /// The entries of a directory (not `.` and `..`) with whether each is a directory, from `readdir`'s `d_type`
+    /// (a `stat` only where the file system does not say). Empty when the directory cannot be read.
+    public static func listDirectory(_ path: String) -> [(name: String, isDirectory: Bool)] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var out: [(String, Bool)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                var info = stat()
+                isDirectory = stat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            }
+            out.append((name, isDirectory))
+        }
+        return out
+    }
+
+    /// Whether `path` is a directory, a regular file, or neither (nil).
+    public static func kind(_ path: String) -> Bool? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return true
+        case S_IFREG: return false
+        default: return nil
+        }
+    }
+}

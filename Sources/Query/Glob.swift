@@ -1,4 +1,5 @@
 import Foundation
+import Posix
 
 /// Graphite globs in one path segment: `*`, `?`, `[a-z0-9]`, `{a,b}`.
 public struct GlobSegment: @unchecked Sendable {
@@ -35,6 +36,9 @@ public struct GlobSegment: @unchecked Sendable {
 
     public var isLiteral: Bool { literal != nil }
 
+    /// The name a literal segment stands for; nil for a glob.
+    var literalName: String? { literal.flatMap { $0.isEmpty || $0.hasPrefix(".") ? nil : $0 } }
+
     public func matches(_ name: String) -> Bool {
         if let literal { return literal == name }
         guard let regex else { return false }
@@ -67,7 +71,7 @@ public struct MetricTree: Sendable {
             var next: [(String, String)] = []
             var nodes: [Node] = []
             for (dir, path) in frontier {
-                for entry in children(dir) where segment.matches(entry.name) {
+                for entry in children(dir, segment) where segment.matches(entry.name) {
                     let full = path.isEmpty ? entry.name : path + "." + entry.name
                     if last {
                         nodes.append(Node(path: full, isLeaf: entry.isLeaf))
@@ -88,18 +92,18 @@ public struct MetricTree: Sendable {
         find(pattern).filter(\.isLeaf).map(\.path)
     }
 
-    private func children(_ dir: String) -> [(name: String, isLeaf: Bool)] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
-        var out: [(String, Bool)] = []
-        for name in names where !name.hasPrefix(".") {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
-                out.append((name, false))
-            } else if name.hasSuffix(".wsp") {
-                out.append((String(name.dropLast(4)), true))
-            }
+    /// The nodes under `dir` a segment could match: a literal segment is looked up, not listed.
+    private func children(_ dir: String, _ segment: GlobSegment) -> [(name: String, isLeaf: Bool)] {
+        if let literal = segment.literalName {
+            var out: [(String, Bool)] = []
+            if File.kind(dir + "/" + literal) == true { out.append((literal, false)) }
+            if File.kind(dir + "/" + literal + ".wsp") == false { out.append((literal, true)) }
+            return out
         }
-        return out
+        return File.listDirectory(dir).compactMap { entry in
+            if entry.name.hasPrefix(".") { return nil }
+            if entry.isDirectory { return (entry.name, false) }
+            return entry.name.hasSuffix(".wsp") ? (String(entry.name.dropLast(4)), true) : nil
+        }
     }
 }
