@@ -124,15 +124,42 @@ enum RenderFormat {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 out.append(UInt8(ascii: "["))
-                if let v, v.isFinite { out += Array(v.description.utf8) } else { out += Array("null".utf8) }
+                if let v, v.isFinite { appendFloat(v, to: &out) } else { out += Array("null".utf8) }
                 out.append(UInt8(ascii: ","))
-                out += Array(String(s.start + i * s.step).utf8)
+                appendInteger(s.start + i * s.step, to: &out)
                 out.append(UInt8(ascii: "]"))
             }
             out += Array("]}".utf8)
         }
         out.append(UInt8(ascii: "]"))
         return out
+    }
+
+    /// Python's repr of a float: whole numbers as `3.0` (written digit by digit, the common case), others shortest.
+    static func appendFloat(_ v: Double, to out: inout [UInt8]) {
+        if v == v.rounded(), abs(v) < 1e15 {
+            appendInteger(Int(v), to: &out)
+            if v == 0 && v.sign == .minus { out.insert(UInt8(ascii: "-"), at: out.count - 1) }
+            out += [UInt8(ascii: "."), UInt8(ascii: "0")]
+        } else {
+            out += Array(v.description.utf8)
+        }
+    }
+
+    static func appendInteger(_ n: Int, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = n.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
     }
 
     static func csv(_ list: [Series]) -> String {
