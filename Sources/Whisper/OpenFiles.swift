@@ -12,20 +12,30 @@ final class OpenFiles: Sendable {
     }
 
     /// How many closed files are remembered before the memory is given back.
-    private static let maxRemembered = 2_000_000
+    private static let maxRemembered = 100_000
+
+    /// One lock per shard: many reader and writer threads look files up at once.
+    private final class Shard: Sendable {
+        let state = Mutex(State())
+    }
 
     private let capacity: Int
-    private let state = Mutex(State())
+    private let shards: [Shard]
 
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    init(capacity: Int, shards: Int = 32) {
+        self.shards = (0..<shards).map { _ in Shard() }
+        self.capacity = max(1, capacity / shards)
+    }
 
-    var count: Int { state.withLock { $0.files.count } }
+    var count: Int { shards.reduce(0) { total, shard in total + shard.state.withLock { $0.files.count } } }
+
+    private func shard(_ path: String) -> Shard { shards[Int(UInt(bitPattern: path.hashValue) % UInt(shards.count))] }
 
     /// The open file at `path`, opening it when needed; nil when there is no such file.
     func file(at path: String) throws(WhisperError) -> WhisperFile? {
         if let file = touch(path) { return file }
         do {
-            let file = try WhisperFile.open(path, writable: true, remembered: state.withLock { $0.closed[path] })
+            let file = try WhisperFile.open(path, writable: true, remembered: shard(path).state.withLock { $0.closed[path] })
             insert(file)
             return file
         } catch .notFound {
@@ -52,14 +62,16 @@ final class OpenFiles: Sendable {
     }
 
     func removeAll() {
-        state.withLock {
-            $0.files.removeAll()
-            $0.closed.removeAll()
+        for shard in shards {
+            shard.state.withLock {
+                $0.files.removeAll()
+                $0.closed.removeAll()
+            }
         }
     }
 
     private func touch(_ path: String) -> WhisperFile? {
-        state.withLock { s in
+        shard(path).state.withLock { s in
             guard let entry = s.files[path] else { return nil }
             s.tick += 1
             s.files[path] = (entry.file, s.tick)
@@ -68,7 +80,7 @@ final class OpenFiles: Sendable {
     }
 
     private func insert(_ file: WhisperFile) {
-        state.withLock { s in
+        shard(file.path).state.withLock { s in
             s.tick += 1
             s.files[file.path] = (file, s.tick)
             // Past capacity the least recently used eighth goes at once: one sort per many inserts.
