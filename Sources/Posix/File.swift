@@ -116,11 +116,26 @@ extension File {
 }
 
 extension File {
-    /// Raises the soft limit on open files to the hard limit and returns the new soft limit.
+    /// The number at the start of a small file such as `/proc/sys/fs/nr_open`.
+    static func readNumber(_ path: String) -> UInt64? {
+        guard let fd = try? open(path, .readOnly) else { return nil }
+        defer { fd.close() }
+        guard let bytes = try? read(fd, count: 32, at: 0) else { return nil }
+        return UInt64(String(decoding: bytes.prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
+    }
+
+    /// Raises the limit on open files as far as the system allows: the hard limit to `fs.nr_open` where the
+    /// process may (root, CAP_SYS_RESOURCE), the soft limit to the hard one. Returns the new soft limit.
     @discardableResult
     public static func raiseOpenFileLimit() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if let ceiling = readNumber("/proc/sys/fs/nr_open").map(rlim_t.init), ceiling > limit.rlim_max {
+            var raised = limit
+            raised.rlim_max = ceiling
+            raised.rlim_cur = ceiling
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
             raised.rlim_cur = limit.rlim_max
