@@ -24,6 +24,7 @@ final class EventLoop: @unchecked Sendable {
     private let metrics: ServerMetrics
     private let logger: Logger
     private let mailbox = Mutex<[Completion]>([])
+    private let statusCounts: ServerMetrics.StatusCounts
     private let stopDeadline = Atomic<Double>(.infinity)
 
     private var connections: [UInt64: Connection] = [:]
@@ -39,6 +40,7 @@ final class EventLoop: @unchecked Sendable {
         self.router = router
         self.pool = pool
         self.metrics = metrics
+        self.statusCounts = metrics.makeStatusCounts()
         self.logger = logger
         try epoll.add(listener, events: [.readable], token: Self.listenerToken)
     }
@@ -220,7 +222,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func enqueue(_ response: Response, on c: Connection, keepAlive: Bool, omitBody: Bool) {
-        metrics.count(status: response.status)
+        statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
         let bytes = response.serialized(date: dates.current(), keepAlive: keepAlive, omitBody: omitBody)
         if c.output.isEmpty { c.output = bytes } else { c.output += bytes }
         if !keepAlive { c.closeAfterWrite = true }

@@ -6,7 +6,12 @@ public final class ServerMetrics: Sendable {
     private let open = Atomic<Int>(0)
     private let highWater = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
-    private let byStatus = Mutex<[Int: Int]>([:])
+    /// Responses by status, one table per event loop so that loops never wait on each other's counting.
+    final class StatusCounts: Sendable {
+        let counts = Mutex<[Int: Int]>([:])
+    }
+
+    private let tables = Mutex<[StatusCounts]>([])
 
     public init(capacity: Int) { self.capacity = capacity }
 
@@ -29,10 +34,19 @@ public final class ServerMetrics: Sendable {
 
     func releaseConnection() { open.subtract(1, ordering: .relaxed) }
 
-    func count(status: Int) { byStatus.withLock { $0[status, default: 0] += 1 } }
+    /// A table for one event loop to count in.
+    func makeStatusCounts() -> StatusCounts {
+        let table = StatusCounts()
+        tables.withLock { $0.append(table) }
+        return table
+    }
 
     public var openConnections: Int { open.load(ordering: .relaxed) }
     public var highWaterMark: Int { highWater.load(ordering: .relaxed) }
     public var refusedConnections: Int { refused.load(ordering: .relaxed) }
-    public var requestsByStatus: [Int: Int] { byStatus.withLock { $0 } }
+    public var requestsByStatus: [Int: Int] {
+        tables.withLock { $0 }.reduce(into: [:]) { total, table in
+            total.merge(table.counts.withLock { $0 }, uniquingKeysWith: +)
+        }
+    }
 }
