@@ -107,59 +107,36 @@ struct RenderRoutes: Sendable {
 
 /// Graphite's render output formats.
 enum RenderFormat {
-    /// `[{"target", "tags": {"name"}, "datapoints": [[value, timestamp], ...]}, ...]`, written straight to bytes;
-    /// values as Python writes floats (`3.0`), as Graphite does.
+    /// `[{"target", "tags": {"name"}, "datapoints": [[value, timestamp], ...]}, ...]`, written straight into a
+    /// byte buffer; values as Python writes floats (`3.0`), as Graphite does.
     static func json(_ list: [Series], dropNulls: Bool) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(64 + list.reduce(0) { $0 + $1.values.count * 24 })
+        var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + 96 + $1.name.utf8.count * 2 + $1.values.count * 32 })
+        out.append("[")
         for (n, s) in list.enumerated() {
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"target":"#.utf8)
-            JSON.writeString(s.name, to: &out)
-            out += Array(#","tags":{"name":"#.utf8)
-            JSON.writeString(s.name, to: &out)
-            out += Array(#"},"datapoints":["#.utf8)
+            if n > 0 { out.append(",") }
+            var name: [UInt8] = []
+            JSON.writeString(s.name, to: &name)
+            out.append(#"{"target":"#)
+            out.append(bytes: name)
+            out.append(#","tags":{"name":"#)
+            out.append(bytes: name)
+            out.append(#"},"datapoints":["#)
             var first = true
-            for (i, v) in s.values.enumerated() where !(dropNulls && v == nil) {
-                if !first { out.append(UInt8(ascii: ",")) }
+            for i in s.values.indices {
+                let v = s.values[i]
+                if dropNulls && v == nil { continue }
+                if !first { out.append(byte: UInt8(ascii: ",")) }
                 first = false
-                out.append(UInt8(ascii: "["))
-                if let v, v.isFinite { appendFloat(v, to: &out) } else { out += Array("null".utf8) }
-                out.append(UInt8(ascii: ","))
-                appendInteger(s.start + i * s.step, to: &out)
-                out.append(UInt8(ascii: "]"))
+                out.append(byte: UInt8(ascii: "["))
+                if let v, v.isFinite { out.appendFloat(v) } else { out.append("null") }
+                out.append(byte: UInt8(ascii: ","))
+                out.appendInteger(s.start + i * s.step)
+                out.append(byte: UInt8(ascii: "]"))
             }
-            out += Array("]}".utf8)
+            out.append("]}")
         }
-        out.append(UInt8(ascii: "]"))
-        return out
-    }
-
-    /// Python's repr of a float: whole numbers as `3.0` (written digit by digit, the common case), others shortest.
-    static func appendFloat(_ v: Double, to out: inout [UInt8]) {
-        if v == v.rounded(), abs(v) < 1e15 {
-            appendInteger(Int(v), to: &out)
-            if v == 0 && v.sign == .minus { out.insert(UInt8(ascii: "-"), at: out.count - 1) }
-            out += [UInt8(ascii: "."), UInt8(ascii: "0")]
-        } else {
-            out += Array(v.description.utf8)
-        }
-    }
-
-    static func appendInteger(_ n: Int, to out: inout [UInt8]) {
-        if n < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = n.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
-        }
+        out.append("]")
+        return out.finish()
     }
 
     static func csv(_ list: [Series]) -> String {
@@ -180,5 +157,85 @@ enum RenderFormat {
         var buffer = [CChar](repeating: 0, count: 32)
         strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A growable byte buffer written through a pointer: the render JSON's hot loop appends without Array's
+/// per-append uniqueness and capacity checks.
+struct ByteWriter: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(64, capacity)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The bytes written (the writer is used up).
+    consuming func finish() -> [UInt8] {
+        Array(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let grown = max(capacity * 2, count + extra)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        fresh.update(from: storage, count: count)
+        storage.deallocate()
+        storage = fresh
+        capacity = grown
+    }
+
+    mutating func append(byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func append(bytes: [UInt8]) {
+        reserve(bytes.count)
+        bytes.withUnsafeBufferPointer { if let base = $0.baseAddress { (storage + count).update(from: base, count: $0.count) } }
+        count += bytes.count
+    }
+
+    mutating func append(_ text: StaticString) {
+        reserve(text.utf8CodeUnitCount)
+        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    mutating func appendInteger(_ n: Int) {
+        reserve(21)
+        if n < 0 {
+            storage[count] = UInt8(ascii: "-")
+            count += 1
+        }
+        var magnitude = n.magnitude
+        var i = count
+        repeat {
+            storage[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            count += 1
+        } while magnitude > 0
+        var j = count - 1
+        while i < j {
+            (storage[i], storage[j]) = (storage[j], storage[i])
+            i += 1
+            j -= 1
+        }
+    }
+
+    /// Python's repr of a float: whole numbers as `3.0` (digit by digit, the common case), others shortest.
+    mutating func appendFloat(_ v: Double) {
+        if v == v.rounded(), abs(v) < 1e15 {
+            if v == 0 && v.sign == .minus { append(byte: UInt8(ascii: "-")) }
+            appendInteger(Int(v))
+            append(".0")
+        } else {
+            append(bytes: Array(v.description.utf8))
+        }
     }
 }
