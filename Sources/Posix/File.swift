@@ -71,10 +71,6 @@ public enum File {
         _ = try blockingSyscall("ftruncate") { ftruncate(fd.rawValue, off_t(length)) }
     }
 
-    public static func sync(_ fd: FileDescriptor) throws(SystemError) {
-        _ = try blockingSyscall("fsync") { fsync(fd.rawValue) }
-    }
-
     /// Atomically replaces `to` with `from` (same file system).
     public static func rename(_ from: String, to: String) throws(SystemError) {
         _ = try blockingSyscall("rename(\(from))") { Glibc.rename(from, to) }

@@ -82,9 +82,4 @@ public enum Socket {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(fd.rawValue, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
-
-    /// Shuts down the write side (a half close).
-    public static func shutdownWrite(_ fd: FileDescriptor) {
-        _ = Glibc.shutdown(fd.rawValue, Int32(SHUT_WR))
-    }
 }

@@ -34,8 +34,6 @@ public struct GlobSegment: @unchecked Sendable {
         regex = try? Regex(out + "$")
     }
 
-    public var isLiteral: Bool { literal != nil }
-
     /// The name a literal segment stands for; nil for a glob.
     var literalName: String? { literal.flatMap { $0.isEmpty || $0.hasPrefix(".") ? nil : $0 } }
 

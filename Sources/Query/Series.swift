@@ -19,8 +19,6 @@ public struct Series: Sendable, Equatable {
         self.values = values
     }
 
-    public var timestamps: [Int] { values.indices.map { start + $0 * step } }
-
     /// `maxDataPoints` as graphite-render applies it (its `prune_datapoints`): over the request's whole span
     /// (`start`..`end` of all series), consolidated with the series' `consolidateBy` function after nudging the
     /// start to a whole consolidated step; the first values nudged past are dropped (all but one, as it does).
