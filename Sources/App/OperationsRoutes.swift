@@ -57,9 +57,7 @@ struct OperationsRoutes: Sendable {
             ("telewall_storage_series_writes_total", "counter", "Series write batches (points written / this = points per write).", storage.seriesWrites.load(ordering: .relaxed)),
             ("telewall_storage_open_files", "gauge", "Whisper files held open.", openFiles()),
         ]
-        for (name, type, help, value) in storageFigures {
-            out.family(name, type, help) { add in add([:], Double(value)) }
-        }
+        out.scalars(storageFigures)
         if let service = ingest() {
             let s = service.ingest.stats
             let kernel = UDPSocket.kernelReceiveErrors()
@@ -78,9 +76,7 @@ struct OperationsRoutes: Sendable {
                 ("telewall_kernel_udp_rcvbuf_errors_total", "counter", "Host-wide UDP datagrams dropped for a full receive buffer (/proc/net/snmp).", kernel.bufferErrors),
                 ("telewall_kernel_udp_in_errors_total", "counter", "Host-wide UDP receive errors (/proc/net/snmp).", kernel.inErrors),
             ]
-            for (name, type, help, value) in figures {
-                out.family(name, type, help) { add in add([:], Double(value)) }
-            }
+            out.scalars(figures)
         }
         out.family("telewall_component_up", "gauge", "1 when the component is ONLINE.") { add in
             for (name, c) in health.snapshot.sorted(by: { $0.key < $1.key }) {
@@ -102,6 +98,13 @@ struct PrometheusText {
             text += rendered.isEmpty ? "\(name) " : "\(name){\(rendered)} "
             text += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
             text += "\n"
+        }
+    }
+
+    /// Families of one unlabeled sample each: (name, type, help, value).
+    mutating func scalars(_ figures: [(String, String, String, Int)]) {
+        for (name, type, help, value) in figures {
+            family(name, type, help) { add in add([:], Double(value)) }
         }
     }
 

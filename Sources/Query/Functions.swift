@@ -15,7 +15,7 @@ public enum Functions {
         "scale": map("scale", "factor") { v, f, _ in v.map { $0 * f } },
         "offset": map("offset", "amount") { v, a, _ in v.map { $0 + a } },
         "absolute": transform("absolute") { s in s.values.map { $0.map(abs) } },
-        "derivative": transform("derivative") { s in derivative(s.values, maxValue: nil, nonNegative: false, step: 1) },
+        "derivative": transform("derivative") { s in derivative(s.values, maxValue: nil, nonNegative: false) },
         "nonNegativeDerivative": nonNegativeDerivative,
         "perSecond": perSecond,
         "integral": transform("integral") { s in
@@ -127,15 +127,15 @@ public enum Functions {
         }
     }
 
-    static func derivative(_ values: [Double?], maxValue: Double?, nonNegative: Bool, step: Int = 1) -> [Double?] {
+    static func derivative(_ values: [Double?], maxValue: Double?, nonNegative: Bool) -> [Double?] {
         var previous: Double?
         return values.map { value in
             defer { previous = value }
             guard let value, let prev = previous else { return nil }
             let diff = value - prev
             if !nonNegative { return diff }
-            if diff >= 0 { return diff / Double(step) }
-            if let maxValue, maxValue >= value { return ((maxValue - prev) + value + 1) / Double(step) }
+            if diff >= 0 { return diff }
+            if let maxValue, maxValue >= value { return (maxValue - prev) + value + 1 }
             return nil
         }
     }
@@ -177,7 +177,7 @@ public enum Functions {
         let maxValue = try args.optionalNumber("maxValue")
         return list.map { s in
             var out = s
-            out.values = derivative(s.values, maxValue: maxValue, nonNegative: true, step: 1)
+            out.values = derivative(s.values, maxValue: maxValue, nonNegative: true)
             out.name = "nonNegativeDerivative(\(s.name))"
             out.pathExpression = out.name
             return out
