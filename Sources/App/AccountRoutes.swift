@@ -66,7 +66,7 @@ struct AccountRoutes: Sendable {
 
     private func issue(_ kind: SecretKind, _ request: Request) throws -> Response {
         let account = try auth.sessionAccount(request)
-        let body = try jsonObject(request)
+        let body = try request.jsonObjectBody()
         guard let name = body["name"]?.stringValue else { throw HTTPError.badRequest("field 'name' (a string) is required", code: "invalid_name") }
         return .json(Self.json(try store.issueSecret(kind, tenantID: account.tenantID, name: name)), status: 201)
     }
@@ -81,19 +81,12 @@ struct AccountRoutes: Sendable {
     // MARK: - Bodies
 
     private func credentials(_ request: Request) throws -> (String, String) {
-        let body = try jsonObject(request)
+        let body = try request.jsonObjectBody()
         guard let email = body["email"]?.stringValue else { throw HTTPError.badRequest("field 'email' (a string) is required", code: "invalid_email") }
         guard let password = body["password"]?.stringValue else { throw HTTPError.badRequest("field 'password' (a string) is required", code: "weak_password") }
         return (email, password)
     }
 
-    /// A JSON object body; a body of another type is refused so that HTML forms of other sites cannot post here.
-    private func jsonObject(_ request: Request) throws -> JSON {
-        guard let type = request.header("Content-Type"), type.lowercased().hasPrefix("application/json") else {
-            throw HTTPError(415, code: "unsupported_media_type", "send the body as application/json")
-        }
-        return try request.jsonBody()
-    }
 
     static func json(_ account: Account) -> JSON {
         ["id": .number(Double(account.id)), "email": .string(account.email), "created_at": .string(Timestamp.iso(account.createdAt))]
@@ -111,6 +104,16 @@ struct AccountRoutes: Sendable {
         guard case .object(var fields) = json(issued.info) else { return .null }
         fields["value"] = .string(issued.value)
         return .object(fields)
+    }
+}
+
+extension Request {
+    /// A JSON body; a body of another type is refused so that HTML forms of other sites cannot post to the API.
+    func jsonObjectBody() throws -> JSON {
+        guard let type = header("Content-Type"), type.lowercased().hasPrefix("application/json") else {
+            throw HTTPError(415, code: "unsupported_media_type", "send the body as application/json")
+        }
+        return try jsonBody()
     }
 }
 

@@ -9,28 +9,21 @@ import Synchronization
 final class Authenticator: Sendable {
     static let sessionCookie = "tw_session"
     let store: AccountStore
-    private let cache = Mutex<[String: (account: Account?, expires: Double)]>([:])
-    private let ttl = 2.0
+    let boards: BoardStore
+    private let accounts = TTLCache<Account?>(seconds: 2)
+    private let shares = TTLCache<Board?>(seconds: 2)
 
-    init(store: AccountStore) { self.store = store }
-
-    private func cached(_ key: String, _ lookup: () throws -> Account?) rethrows -> Account? {
-        let now = monotonicSeconds()
-        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return hit.account }
-        let account = try lookup()
-        cache.withLock { all in
-            if all.count > 100_000 { all = all.filter { $0.value.expires > now } }
-            all[key] = (account, now + ttl)
-        }
-        return account
+    init(store: AccountStore) {
+        self.store = store
+        self.boards = BoardStore(database: store.database)
     }
 
     /// Logging out takes effect at once, not after the cache's time.
-    func forget(session id: String) { _ = cache.withLock { $0.removeValue(forKey: "s:" + id) } }
+    func forget(session id: String) { accounts.forget("s:" + id) }
 
     /// The account of the session cookie; 401 without one.
     func sessionAccount(_ request: Request) throws -> Account {
-        guard let id = request.cookie(Self.sessionCookie), !id.isEmpty, let account = try cached("s:" + id, { try store.account(forSession: id) }) else {
+        guard let id = request.cookie(Self.sessionCookie), !id.isEmpty, let account = try accounts.value("s:" + id, { try store.account(forSession: id) }) else {
             throw HTTPError.unauthorized("log in first")
         }
         return account
@@ -39,13 +32,46 @@ final class Authenticator: Sendable {
     /// A reader: the session cookie or a read key (`Authorization: Bearer`). An ingest token reads nothing.
     func readerAccount(_ request: Request) throws -> Account {
         if let bearer = request.bearerToken {
-            if let account = try cached("k:" + bearer, { try store.account(forSecret: bearer, kind: .readKey) }) { return account }
-            if try cached("t:" + bearer, { try store.account(forSecret: bearer, kind: .ingestToken) }) != nil {
+            if let account = try accounts.value("k:" + bearer, { try store.account(forSecret: bearer, kind: .readKey) }) { return account }
+            if try accounts.value("t:" + bearer, { try store.account(forSecret: bearer, kind: .ingestToken) }) != nil {
                 throw HTTPError.forbidden("an ingest token can only write; use a read key")
             }
             throw HTTPError.unauthorized("unknown or revoked read key")
         }
         return try sessionAccount(request)
+    }
+
+    /// The board a live share key opens, or nil; cached like credentials, so a revoked key stops within 2 s.
+    func sharedBoard(key: String) throws -> Board? {
+        guard !key.isEmpty, key.utf8.count <= 64 else { return nil }
+        return try shares.value(key) { try boards.board(forShareKey: key) }
+    }
+
+    /// A reader of series: a session or read key reads the whole tenant; a share key (as `Bearer`) reads only the
+    /// targets of its dashboard, or of its playlist's dashboards.
+    func seriesReader(_ request: Request) throws -> (tenantID: String, allowedTargets: Set<String>?) {
+        if let bearer = request.bearerToken, let board = try sharedBoard(key: bearer) {
+            return (board.tenantID, try allowedTargets(of: board))
+        }
+        return (try readerAccount(request).tenantID, nil)
+    }
+
+    private func allowedTargets(of board: Board) throws -> Set<String> {
+        let documents: [JSON]
+        if board.kind == .dashboard {
+            documents = [JSON.parse(Array(board.document.utf8)) ?? .null]
+        } else {
+            documents = try playlistDashboards(board).map { JSON.parse(Array($0.document.utf8)) ?? .null }
+        }
+        return Set(documents.flatMap(BoardDocument.targets))
+    }
+
+    /// The dashboards of a playlist, in its order; ids deleted since are skipped.
+    func playlistDashboards(_ playlist: Board) throws -> [Board] {
+        guard case .array(let ids) = JSON.parse(Array(playlist.document.utf8))?["dashboards"] ?? .null else { return [] }
+        return ids.compactMap { id in
+            id.numberValue.flatMap { try? boards.board(.dashboard, tenantID: playlist.tenantID, id: Int64($0)) }
+        }
     }
 
     /// The `Set-Cookie` value that starts a session.
@@ -81,4 +107,25 @@ func api(_ body: @escaping @Sendable (Request) throws -> Response) -> Handler {
     { request in
         do { return try body(request) } catch let error as AccountsError { throw error.httpError }
     }
+}
+
+/// Answers kept for a few seconds, keyed by credential: a hit costs no SQLite query.
+final class TTLCache<Value: Sendable>: Sendable {
+    private let entries = Mutex<[String: (value: Value, expires: Double)]>([:])
+    private let seconds: Double
+
+    init(seconds: Double) { self.seconds = seconds }
+
+    func value(_ key: String, _ lookup: () throws -> Value) rethrows -> Value {
+        let now = monotonicSeconds()
+        if let hit = entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
+        let value = try lookup()
+        entries.withLock { all in
+            if all.count > 100_000 { all = all.filter { $0.value.expires > now } }
+            all[key] = (value, now + seconds)
+        }
+        return value
+    }
+
+    func forget(_ key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 }

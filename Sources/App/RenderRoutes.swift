@@ -7,8 +7,7 @@ import Whisper
 /// `/version`, `/tags/autoComplete/tags`. Every read is confined to the reader's own tenant directory.
 struct RenderRoutes: Sendable {
     let auth: Authenticator
-    let storage: WriteBackCache
-    let maxSeries = 1000
+    let source: SeriesSource
 
     func register(in router: inout Router) {
         router.add("GET", "/api/v1/series", api(render))
@@ -29,23 +28,18 @@ struct RenderRoutes: Sendable {
     }
 
     private func render(_ request: Request) throws -> Response {
-        let account = try auth.readerAccount(request)
+        let reader = try auth.seriesReader(request)
         let params = parameters(request)
         func value(_ name: String) -> String? { params.first { $0.0 == name }?.1 }
         let now = Int(Date().timeIntervalSince1970)
-        guard let from = TimeSpec.parse(value("from") ?? "-24h", now: now) else { throw HTTPError.badRequest("from: '\(value("from") ?? "")' is not a time", code: "bad_time") }
-        guard let until = TimeSpec.parse(value("until") ?? "now", now: now) else { throw HTTPError.badRequest("until: '\(value("until") ?? "")' is not a time", code: "bad_time") }
-        guard from < until else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }
+        let window = try TimeWindow(from: value("from") ?? "-24h", until: value("until") ?? "now", now: now)
         let targets = params.filter { $0.0 == "target" || $0.0 == "target[]" }.map(\.1).filter { !$0.isEmpty }
-        let tree = MetricTree(root: try storage.paths.tenantDirectory(account.tenantID), maxSeries: maxSeries)
-        var context = RenderContext(tree: tree, from: from, until: until, maxSeries: maxSeries) { name, from, until in
-            guard let result = try? storage.fetch(tenant: account.tenantID, series: name, from: from, until: until, now: now) else { return nil }
-            return Series(name: name, start: result.from, end: result.until, step: result.step, values: result.values)
+        if let allowed = reader.allowedTargets, let other = targets.first(where: { !allowed.contains($0) }) {
+            throw HTTPError.forbidden("this share key reads only its dashboard's targets, not '\(other.prefix(200))'")
         }
-        var series = try Self.evaluate(targets, in: &context)
-        if let max = value("maxDataPoints").flatMap({ Double($0) }).map({ Int($0) }), max > 0, !series.isEmpty {
-            let start = series.map(\.start).min()!, end = series.map(\.end).max()!
-            series = series.map { $0.limited(to: max, start: start, end: end) }
+        var series = try source.evaluate(targets, tenantID: reader.tenantID, window: window)
+        if let max = value("maxDataPoints").flatMap({ Double($0) }).map({ Int($0) }) {
+            series = SeriesSource.consolidate(series, maxDataPoints: max)
         }
         let dropNulls = value("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
         // noNullPoints leaves out series that have no value at all, as Graphite does.
@@ -56,25 +50,10 @@ struct RenderRoutes: Sendable {
             body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
-    /// Every target's series, in order; a bad target is a 400 naming it, the problem and its position.
-    private static func evaluate(_ targets: [String], in context: inout RenderContext) throws(HTTPError) -> [Series] {
-        var series: [Series] = []
-        for target in targets {
-            let expression: TargetExpression
-            do { expression = try ExpressionParser.parse(target) } catch {
-                throw HTTPError.badRequest("target '\(target.prefix(200))': \(error.description)", code: "bad_target")
-            }
-            do { series += try context.evaluate(expression) } catch {
-                throw HTTPError.badRequest("target '\(target.prefix(200))': \(error.message)", code: "bad_target")
-            }
-        }
-        return series
-    }
-
     private func find(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
         let query = request.query("query") ?? ""
-        let tree = MetricTree(root: try storage.paths.tenantDirectory(account.tenantID), maxSeries: maxSeries)
+        let tree = try source.tree(tenantID: account.tenantID)
         return .json(.array(tree.find(query).map { node in
             let text = String(node.path.split(separator: ".").last ?? "")
             return [
@@ -86,7 +65,7 @@ struct RenderRoutes: Sendable {
 
     private func expand(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        let tree = MetricTree(root: try storage.paths.tenantDirectory(account.tenantID), maxSeries: maxSeries)
+        let tree = try source.tree(tenantID: account.tenantID)
         let leavesOnly = request.query("leavesOnly") == "1"
         var results: [String] = []
         for query in request.queryItems.filter({ $0.0 == "query" }).map(\.1) {

@@ -113,8 +113,14 @@ public final class TelewallApp: Sendable {
             self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage()
         }).register(in: &router)
         IngestRoutes(ingest: { [weak self] in self?.ingest }).register(in: &router)
-        RenderRoutes(auth: auth, storage: storage).register(in: &router)
+        let source = SeriesSource(storage: storage)
+        RenderRoutes(auth: auth, source: source).register(in: &router)
         let files = StaticFiles(root: config.publicDirectory)
+        BoardRoutes(auth: auth, source: source) { request, path in
+            var page = request
+            page.target = path
+            return files.respond(to: page)
+        }.register(in: &router)
         router.fallback = { files.respond(to: $0) }
         return router
     }

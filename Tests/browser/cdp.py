@@ -142,6 +142,10 @@ class Browser:
         self.evaluate(f"""(() => {{ const e = document.querySelector({json.dumps(selector)});
             e.focus(); e.value = {json.dumps(value)}; e.dispatchEvent(new Event('input', {{bubbles: true}})); }})()""")
 
+    def select(self, selector, value):
+        self.evaluate(f"""(() => {{ const e = document.querySelector({json.dumps(selector)});
+            e.value = {json.dumps(value)}; e.dispatchEvent(new Event('change', {{bubbles: true}})); }})()""")
+
     def click(self, selector):
         self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
 

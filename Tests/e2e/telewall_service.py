@@ -30,9 +30,10 @@ def free_port(kind=socket.SOCK_STREAM):
 class Service:
     """One telewall process; `config` is written to a telewall.toml beside its data."""
 
-    def __init__(self, args=(), config=None, data=None):
+    def __init__(self, args=(), config=None, data=None, port=None):
+        self.args = args
         self.data = data or tempfile.mkdtemp(prefix="telewall-e2e-")
-        self.port = free_port()
+        self.port = port or free_port()
         self.statsd_port = free_port()
         self.graphite_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -1,0 +1,62 @@
+import Foundation
+import HTTP
+import Query
+import Whisper
+
+/// A request's `from` and `until` as epoch seconds, checked.
+struct TimeWindow: Sendable {
+    let from: Int
+    let until: Int
+    let now: Int
+
+    init(from: String, until: String, now: Int) throws(HTTPError) {
+        guard let start = TimeSpec.parse(from, now: now) else { throw HTTPError.badRequest("from: '\(from.prefix(100))' is not a time", code: "bad_time") }
+        guard let end = TimeSpec.parse(until, now: now) else { throw HTTPError.badRequest("until: '\(until.prefix(100))' is not a time", code: "bad_time") }
+        guard start < end else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }
+        self.from = start
+        self.until = end
+        self.now = now
+    }
+}
+
+/// Evaluates target expressions over one tenant's series, through the storage engine (buffered points included).
+/// Globs never leave the tenant's directory, and one request touches at most `maxSeries` series.
+struct SeriesSource: Sendable {
+    let storage: WriteBackCache
+    let maxSeries = 1000
+
+    func tree(tenantID: String) throws -> MetricTree {
+        MetricTree(root: try storage.paths.tenantDirectory(tenantID), maxSeries: maxSeries)
+    }
+
+    /// Every target's series, in order; a bad target is a 400 naming it, the problem and its position.
+    func evaluate(_ targets: [String], tenantID: String, window: TimeWindow) throws -> [Series] {
+        var context = try context(tenantID: tenantID, window: window)
+        var series: [Series] = []
+        for target in targets { series += try Self.evaluate(target, in: &context) }
+        return series
+    }
+
+    func context(tenantID: String, window: TimeWindow) throws -> RenderContext {
+        RenderContext(tree: try tree(tenantID: tenantID), from: window.from, until: window.until, maxSeries: maxSeries) { name, from, until in
+            guard let result = try? storage.fetch(tenant: tenantID, series: name, from: from, until: until, now: window.now) else { return nil }
+            return Series(name: name, start: result.from, end: result.until, step: result.step, values: result.values)
+        }
+    }
+
+    static func evaluate(_ target: String, in context: inout RenderContext) throws(HTTPError) -> [Series] {
+        let expression: TargetExpression
+        do { expression = try ExpressionParser.parse(target) } catch {
+            throw HTTPError.badRequest("target '\(target.prefix(200))': \(error.description)", code: "bad_target")
+        }
+        do { return try context.evaluate(expression) } catch {
+            throw HTTPError.badRequest("target '\(target.prefix(200))': \(error.message)", code: "bad_target")
+        }
+    }
+
+    /// Graphite's `maxDataPoints`: every series consolidated over the common window to at most `maxDataPoints`.
+    static func consolidate(_ series: [Series], maxDataPoints: Int) -> [Series] {
+        guard maxDataPoints > 0, let start = series.map(\.start).min(), let end = series.map(\.end).max() else { return series }
+        return series.map { $0.limited(to: maxDataPoints, start: start, end: end) }
+    }
+}
