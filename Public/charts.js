@@ -1,16 +1,24 @@
 "use strict";
 // Canvas charts of our own for the TV wall and the editor's preview: line graphs and sparklines.
-// Series arrive as {name, start, step, values}; null values are gaps.
+// Series are {name, start, step, values} with values in a Float64Array; NaN (a JSON null) is a gap.
 
 const Charts = {
   palette: ["#3ddc97", "#5aa9ff", "#ffb547", "#ff6b9a", "#b28dff", "#4fd6e8", "#f4e36b", "#ff8a5b"],
 
-  /** The last non-null value of a series and its time, or null. */
+  /** A series from the JSON API with its values packed into a Float64Array, nulls as NaN: compact, and the same
+   * shape whatever the data, so memory stays flat refresh after refresh. */
+  pack(series) {
+    const values = new Float64Array(series.values.length);
+    for (let i = 0; i < values.length; i++) values[i] = series.values[i] ?? NaN;
+    return { name: series.name, start: series.start, step: series.step, values };
+  },
+
+  /** The last value (not NaN) of a series and its time, or null. */
   latest(series) {
     if (!series) return null;
     const values = series.values;
     for (let i = values.length - 1; i >= 0; i--) {
-      if (values[i] !== null) return { value: values[i], time: series.start + i * series.step };
+      if (values[i] === values[i]) return { value: values[i], time: series.start + i * series.step };
     }
     return null;
   },
@@ -31,11 +39,13 @@ const Charts = {
     return String(Number(value.toFixed(digits)));
   },
 
-  /** Sizes a canvas's backing store to its box and the device's pixel ratio; returns the 2D context or null. */
+  /** Sizes a canvas's backing store to its box and the device's pixel ratio; returns the 2D context.
+   * The box comes from `canvas.cssSize` when a ResizeObserver keeps it, so drawing forces no layout. */
   prepare(canvas) {
     const ratio = window.devicePixelRatio || 1;
-    const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
-    const height = Math.max(1, Math.round(canvas.clientHeight * ratio));
+    const size = canvas.cssSize || { width: canvas.clientWidth, height: canvas.clientHeight };
+    const width = Math.max(1, Math.round(size.width * ratio));
+    const height = Math.max(1, Math.round(size.height * ratio));
     if (canvas.width !== width || canvas.height !== height) {
       canvas.width = width;
       canvas.height = height;
@@ -52,7 +62,7 @@ const Charts = {
     let high = -Infinity;
     for (const series of list) {
       for (const v of series.values) {
-        if (v === null) continue;
+        if (v !== v) continue;
         if (v < low) low = v;
         if (v > high) high = v;
       }
@@ -64,13 +74,12 @@ const Charts = {
     return { low: low >= 0 && low - pad < 0 ? 0 : low - pad, high: high + pad };
   },
 
-  /** Draws one polyline per series in [left, right] x [top, bottom]; gaps where values are null. */
+  /** Draws one polyline per series in [left, right] x [top, bottom]; gaps where values are NaN. */
   lines(context, list, box, timeRange, valueRange, lineWidth) {
     const span = Math.max(1, timeRange.end - timeRange.start);
     const xOf = (t) => box.left + ((t - timeRange.start) / span) * (box.right - box.left);
     const yOf = (v) => box.bottom - ((v - valueRange.low) / (valueRange.high - valueRange.low)) * (box.bottom - box.top);
     context.lineWidth = lineWidth;
-    context.lineJoin = "round";
     list.forEach((series, n) => {
       const color = series.color || Charts.palette[n % Charts.palette.length];
       context.strokeStyle = color;
@@ -81,7 +90,7 @@ const Charts = {
       let run = 0;
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
-        if (v === null) {
+        if (v !== v) {
           if (run === 1) isolated.push(i - 1);
           run = 0;
           continue;

@@ -204,9 +204,9 @@ const Editor = {
     const document = Editor.document();
     if (!document.title) document.title = "Untitled";
     try {
-      const points = Math.max(100, Math.ceil($("preview").clientWidth));
+      const points = Editor.preview.widestChart() || Math.ceil($("preview").clientWidth / 2);
       const data = await Telewall.api("POST", `/api/v1/dashboards/preview?points=${points}`, document);
-      Editor.preview.show(data);
+      Editor.preview.show(Wall.decode(data));
       $("editor-error").textContent = "";
     } catch (error) {
       $("editor-error").textContent = error.message;
@@ -334,7 +334,6 @@ document.addEventListener("DOMContentLoaded", async () => {
     location.assign("/");
   });
   setInterval(() => { if (!$("editor").hidden) Editor.refreshPreview(); }, 10000);
-  window.addEventListener("resize", () => Editor.preview.redraw());
   try {
     const me = await Telewall.api("GET", "/api/v1/me");
     $("who").textContent = me.account.email;

@@ -22,27 +22,22 @@ const TV = {
       TV.wall.tick(now);
       TV.showUpdated();
     }, 1000);
-    let pending = false;
-    window.addEventListener("resize", () => {
-      if (pending) return;
-      pending = true;
-      requestAnimationFrame(() => { pending = false; TV.wall.redraw(); });
-    });
     TV.shiftAgainstBurnIn();
   },
 
   /** Fetches and draws now; schedules the next refresh. Resolves when drawn (or failed). */
   async refresh() {
     clearTimeout(TV.timer);
-    const points = Math.min(4000, Math.max(100, Math.ceil(window.innerWidth)));
+    const points = Math.min(4000, TV.wall.widestChart() || Math.ceil(window.innerWidth / 2));
     const started = performance.now();
     try {
-      const data = await Telewall.api("GET", `/api/v1/tv/${encodeURIComponent(TV.key)}/data?index=${TV.index}&points=${points}`);
+      const data = Wall.decode(await Telewall.api("GET", `/api/v1/tv/${encodeURIComponent(TV.key)}/data?index=${TV.index}&points=${points}`));
       const fetched = performance.now();
       TV.show(data);
       TV.stats.fetchMs = fetched - started;
       TV.stats.drawMs = performance.now() - fetched;
       TV.stats.refreshes += 1;
+      performance.clearResourceTimings();
     } catch (error) {
       TV.stats.failures += 1;
       TV.markStale(error);

@@ -11,9 +11,30 @@ class Wall {
     this.signature = null;
     this.widgets = [];
     this.data = null;
+    // Canvas sizes are kept as layout reports them, so a refresh reads no layout; a change redraws once.
+    let pending = false;
+    this.observer = new ResizeObserver((entries) => {
+      for (const entry of entries) entry.target.cssSize = { width: entry.contentRect.width, height: entry.contentRect.height };
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; this.redraw(); });
+    });
   }
 
-  /** Shows a dashboard with its data (the answer of `/api/v1/tv/{key}/data`). */
+  /** The widest chart in CSS pixels (0 before the first layout): about how many points a series needs. */
+  widestChart() {
+    let widest = 0;
+    for (const canvas of this.container.querySelectorAll("canvas")) widest = Math.max(widest, canvas.cssSize ? canvas.cssSize.width : 0);
+    return Math.ceil(widest);
+  }
+
+  /** Decodes an answer of the data API in place: values packed into Float64Arrays. Returns it. */
+  static decode(data) {
+    for (const entry of Object.values(data.series || {})) if (entry.series) entry.series = entry.series.map(Charts.pack);
+    return data;
+  }
+
+  /** Shows a dashboard with its decoded data. */
   show(data) {
     const signature = JSON.stringify(data.dashboard.widgets || []);
     if (signature !== this.signature) {
@@ -36,8 +57,10 @@ class Wall {
   }
 
   build(widgets) {
+    this.observer.disconnect();
     this.widgets = widgets.map((spec) => Wall.widget(spec));
     this.container.replaceChildren(...this.widgets.map((w) => w.node));
+    for (const canvas of this.container.querySelectorAll("canvas")) this.observer.observe(canvas);
   }
 
   static widget(spec) {
@@ -68,6 +91,11 @@ class Wall {
     return "ok";
   }
 
+  /** Sets text only when it changed: an unchanged refresh touches no layout. */
+  static setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
   static setLevel(node, level) {
     node.classList.toggle("level-warning", level === "warning");
     node.classList.toggle("level-critical", level === "critical");
@@ -93,7 +121,7 @@ Wall.kinds = {
           if (found.error) errors.push(found.error);
         }
         list.forEach((s, n) => { s.color = Charts.palette[n % Charts.palette.length]; });
-        error.textContent = errors.join("; ");
+        Wall.setText(error, errors.join("; "));
         if (rows.length !== list.length) {
           rows = list.map(() => {
             const swatch = el("span", { class: "swatch" });
@@ -105,10 +133,13 @@ Wall.kinds = {
         }
         list.forEach((s, n) => {
           const row = rows[n];
-          row.swatch.style.background = s.color;
-          row.name.textContent = s.name;
+          if (row.swatch.dataset.color !== s.color) {
+            row.swatch.dataset.color = s.color;
+            row.swatch.style.background = s.color;
+          }
+          Wall.setText(row.name, s.name);
           const last = Charts.latest(s);
-          row.value.textContent = Charts.format(last && last.value) + (spec.unit || "");
+          Wall.setText(row.value, Charts.format(last && last.value) + (spec.unit || ""));
         });
         const events = (data.events || []).map((e) => ({ when: e.when }));
         Charts.graph(canvas, list, { events });
@@ -128,8 +159,8 @@ Wall.kinds = {
         const found = Wall.seriesOf(data, spec.target);
         const series = found.list[0];
         const last = Charts.latest(series);
-        value.textContent = Charts.format(last && last.value);
-        error.textContent = found.error || (series ? "" : "no data");
+        Wall.setText(value, Charts.format(last && last.value));
+        Wall.setText(error, found.error || (series ? "" : "no data"));
         const level = Wall.level(last && last.value, spec.thresholds);
         Wall.setLevel(node, level);
         const color = { ok: "#3ddc97", warning: "#ffb547", critical: "#ff5c5c" }[level];
@@ -146,8 +177,8 @@ Wall.kinds = {
     return {
       update(data) {
         const found = (data.status || []).find((s) => s.component === spec.component);
-        state.textContent = found ? found.state : "NO DATA";
-        reason.textContent = found ? found.reason || "" : spec.component;
+        Wall.setText(state, found ? found.state : "NO DATA");
+        Wall.setText(reason, found ? found.reason || "" : spec.component);
         const ok = found && (found.state === "OK" || found.state === "ONLINE");
         Wall.setLevel(node, !found ? "ok" : ok ? "ok" : found.state === "WARNING" ? "warning" : "critical");
         node.classList.toggle("unknown", !found);

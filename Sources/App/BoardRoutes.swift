@@ -108,67 +108,73 @@ struct BoardRoutes: Sendable {
         guard let board = try auth.sharedBoard(key: request.pathParameters["key"] ?? "") else {
             throw HTTPError.notFound("this TV link is not shared (any more)")
         }
-        guard board.kind == .playlist else { return try data(for: board, request) }
+        guard board.kind == .playlist else { return try data(for: Self.withID(board), tenantID: board.tenantID, request) }
         let dashboards = try auth.playlistDashboards(board)
         guard !dashboards.isEmpty else { throw HTTPError.notFound("this playlist has no dashboards left") }
-        let index = (Int(request.query("index") ?? "0") ?? 0).magnitude % UInt(dashboards.count)
+        let index = Int((Int(request.query("index") ?? "0") ?? 0).magnitude % UInt(dashboards.count))
         let playlist = Self.document(board)
-        var answer = try dataJSON(for: dashboards[Int(index)], request)
-        answer["playlist"] = [
+        let info: JSON = [
             "title": playlist["title"] ?? .null, "dwell": playlist["dwell"] ?? .number(30), "count": .number(Double(dashboards.count)),
             "index": .number(Double(index)),
         ]
-        return .json(.object(answer))
+        return try data(for: Self.withID(dashboards[index]), tenantID: board.tenantID, request, playlist: info)
     }
 
     private func dashboardData(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        return try data(for: try boards.board(.dashboard, tenantID: account.tenantID, id: try id(request, .dashboard)), request)
+        let board = try boards.board(.dashboard, tenantID: account.tenantID, id: try id(request, .dashboard))
+        return try data(for: Self.withID(board), tenantID: account.tenantID, request)
     }
 
     /// The editor's live preview of a document not yet saved.
     private func preview(_ request: Request) throws -> Response {
         let account = try auth.sessionAccount(request)
-        let document = try BoardDocument.dashboard(try request.jsonObjectBody())
-        return .json(.object(try series(of: document, tenantID: account.tenantID, request).merging(["dashboard": document]) { $1 }))
+        return try data(for: try BoardDocument.dashboard(try request.jsonObjectBody()), tenantID: account.tenantID, request)
     }
 
-    private func data(for board: Board, _ request: Request) throws -> Response {
-        .json(.object(try dataJSON(for: board, request)))
-    }
-
-    private func dataJSON(for board: Board, _ request: Request) throws -> [String: JSON] {
-        let document = Self.withID(board)
-        return try series(of: document, tenantID: board.tenantID, request).merging(["dashboard": document]) { $1 }
-    }
-
-    /// `now`, `series` (by target: `{"series": [{"name", "start", "step", "values"}]}` or `{"error"}`), and the
-    /// status and alert lists (empty until components and alerts exist). A bad target fails alone.
-    private func series(of document: JSON, tenantID: String, _ request: Request) throws -> [String: JSON] {
+    /// `{"dashboard", "now", "series", "status", "alerts", "events"[, "playlist"]}`: `series` maps each target to
+    /// `{"series": [{"name", "start", "step", "values"}]}` or `{"error"}` (a bad target fails alone); status, alerts
+    /// and events are empty until those exist. `points` (about the widest graph's width in pixels) caps the
+    /// points per series, consolidated as `maxDataPoints` does. Written straight into bytes: this is the TV's hot path.
+    private func data(for dashboard: JSON, tenantID: String, _ request: Request, playlist: JSON? = nil) throws -> Response {
         let now = Int(Date().timeIntervalSince1970)
-        let window = try TimeWindow(from: document["from"]?.stringValue ?? "-1h", until: document["until"]?.stringValue ?? "now", now: now)
+        let window = try TimeWindow(from: dashboard["from"]?.stringValue ?? "-1h", until: dashboard["until"]?.stringValue ?? "now", now: now)
         let points = min(Self.maxPointsPerSeries, max(1, Int(request.query("points") ?? "") ?? 1000))
         var context = try source.context(tenantID: tenantID, window: window)
-        var out: [String: JSON] = [:]
-        for target in Set(BoardDocument.targets(of: document)) where out[target] == nil {
+        var out = ByteWriter(capacity: 64 * 1024)
+        out.append(#"{"dashboard":"#)
+        out.append(bytes: dashboard.bytes)
+        if let playlist {
+            out.append(#","playlist":"#)
+            out.append(bytes: playlist.bytes)
+        }
+        out.append(#","now":"#)
+        out.appendInteger(now)
+        out.append(#","status":[],"alerts":[],"events":[],"series":{"#)
+        var seen = Set<String>()
+        for target in BoardDocument.targets(of: dashboard) where seen.insert(target).inserted {
+            if seen.count > 1 { out.append(",") }
+            out.append(bytes: JSON.string(target).bytes)
             do {
                 let list = SeriesSource.consolidate(try SeriesSource.evaluate(target, in: &context), maxDataPoints: points)
-                out[target] = ["series": .array(list.map(Self.json))]
+                out.append(#":{"series":["#)
+                for (n, series) in list.enumerated() {
+                    if n > 0 { out.append(",") }
+                    RenderFormat.compact(series, to: &out)
+                }
+                out.append("]}")
             } catch {
-                out[target] = ["error": .string(error.message)]
+                out.append(#":{"error":"#)
+                out.append(bytes: JSON.string(error.message).bytes)
+                out.append("}")
             }
         }
-        return ["now": .number(Double(now)), "series": .object(out), "status": [], "alerts": [], "events": []]
+        out.append("}}")
+        return Response(
+            status: 200, headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")], body: out.finish())
     }
 
     // MARK: - Helpers
-
-    private static func json(_ series: Series) -> JSON {
-        [
-            "name": .string(series.name), "start": .number(Double(series.start)), "step": .number(Double(series.step)),
-            "values": .array(series.values.map { $0.map(JSON.number) ?? .null }),
-        ]
-    }
 
     private static func document(_ board: Board) -> JSON { JSON.parse(Array(board.document.utf8)) ?? [:] }
 

@@ -118,6 +118,22 @@ enum RenderFormat {
         return out.finish()
     }
 
+    /// `{"name", "start", "step", "values": [...]}`: the TV's compact form of one series.
+    static func compact(_ series: Series, to out: inout ByteWriter) {
+        out.append(#"{"name":"#)
+        out.append(bytes: JSON.string(series.name).bytes)
+        out.append(#","start":"#)
+        out.appendInteger(series.start)
+        out.append(#","step":"#)
+        out.appendInteger(series.step)
+        out.append(#","values":["#)
+        for (i, v) in series.values.enumerated() {
+            if i > 0 { out.append(byte: UInt8(ascii: ",")) }
+            if let v, v.isFinite { out.appendFloat(v) } else { out.append("null") }
+        }
+        out.append("]}")
+    }
+
     static func csv(_ list: [Series]) -> String {
         var out = ""
         for s in list {
@@ -214,7 +230,12 @@ struct ByteWriter: ~Copyable {
             appendInteger(Int(v))
             append(".0")
         } else {
-            append(bytes: Array(v.description.utf8))
+            let text = v.description
+            reserve(text.utf8.count)
+            for byte in text.utf8 {
+                storage[count] = byte
+                count += 1
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ public struct Series: Sendable, Equatable {
         guard perPoint > 1 else { return self }
         var out = self
         out.values = stride(from: 0, to: values.count, by: perPoint).map { i in
-            Consolidation.apply(method ?? consolidation, Array(values[i..<min(i + perPoint, values.count)]))
+            Consolidation.apply(method ?? consolidation, values[i..<min(i + perPoint, values.count)])
         }
         out.step = step * perPoint
         out.end = out.start + out.values.count * out.step
@@ -57,16 +57,30 @@ private func floorModulo(_ a: Int, _ b: Int) -> Int { ((a % b) + b) % b }
 enum Consolidation {
     static let names = ["average", "avg", "sum", "min", "max", "first", "last"]
 
-    static func apply(_ method: String, _ chunk: [Double?]) -> Double? {
-        let known = chunk.compactMap { $0 }
-        guard !known.isEmpty else { return nil }
+    /// One value for a chunk, nulls left out; nil when all are null. One pass, no allocation.
+    static func apply(_ method: String, _ chunk: ArraySlice<Double?>) -> Double? {
+        var count = 0
+        var sum = 0.0
+        var low = 0.0, high = 0.0, first = 0.0, last = 0.0
+        for case let v? in chunk {
+            if count == 0 {
+                (low, high, first) = (v, v, v)
+            } else {
+                if v < low { low = v }
+                if v > high { high = v }
+            }
+            last = v
+            sum += v
+            count += 1
+        }
+        guard count > 0 else { return nil }
         switch method {
-        case "sum": return known.reduce(0, +)
-        case "min": return known.min()
-        case "max": return known.max()
-        case "first": return known.first
-        case "last": return known.last
-        default: return known.reduce(0, +) / Double(known.count)
+        case "sum": return sum
+        case "min": return low
+        case "max": return high
+        case "first": return first
+        case "last": return last
+        default: return sum / Double(count)
         }
     }
 }
