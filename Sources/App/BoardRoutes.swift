@@ -94,10 +94,12 @@ struct BoardRoutes: Sendable {
 
     // MARK: - TV
 
-    /// The TV page for a live share key; a revoked or unknown key is a 404.
+    /// The TV page for a live share key; a revoked or unknown key is a 404 page that says so.
     private func tvPage(_ request: Request) throws -> Response {
         guard try auth.sharedBoard(key: request.pathParameters["key"] ?? "") != nil else {
-            throw HTTPError.notFound("this TV link is not shared (any more)")
+            var gone = page(request, "/tv-gone.html")
+            gone.status = 404
+            return gone
         }
         return page(request, "/tv.html")
     }

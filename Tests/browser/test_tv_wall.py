@@ -118,6 +118,7 @@ def test_build_share_and_watch_a_dashboard_on_a_tv(browser):
         browser.navigate(url)
         check_tv(browser, 1920, 1080)
         check_tv(browser, 3840, 2160)
+        check_tv(browser, 1280, 720)
         assert browser.console_errors == [], browser.console_errors
 
         # The server goes away: the picture stays, marked stale with the time of the last update.
@@ -136,3 +137,33 @@ def test_build_share_and_watch_a_dashboard_on_a_tv(browser):
         assert errors == [], errors
     finally:
         service.stop()
+
+
+def test_a_playlist_rotates_its_dashboards(service, browser):
+    tenant = service.sign_up("lobby@example.com")
+    ids = []
+    for title in ("First board", "Second board"):
+        status, created, _ = service.api("POST", "/api/v1/dashboards", {
+            "title": title, "widgets": [{"type": "text", "title": "Note", "text": f"This is {title}"}, {"type": "clock"}]},
+            cookie=tenant.cookie)
+        assert status == 201, created
+        ids.append(created["id"])
+    status, playlist, _ = service.api("POST", "/api/v1/playlists", {"title": "Lobby", "dwell": 5, "dashboards": ids},
+                                      cookie=tenant.cookie)
+    assert status == 201, playlist
+    status, shared, _ = service.api("POST", f"/api/v1/playlists/{playlist['id']}/share", cookie=tenant.cookie)
+    browser.resize(1920, 1080)
+    browser.navigate(service.url + shared["url"])
+    assert browser.wait_for("document.getElementById('tv-title').textContent === 'First board' && document.querySelector('.widget-text .text')?.textContent") == "This is First board"
+    assert browser.evaluate("document.getElementById('tv-playlist').textContent") == "Lobby · 1/2"
+    browser.wait_for("document.getElementById('tv-title').textContent === 'Second board'", timeout=12)
+    assert browser.evaluate("document.getElementById('tv-playlist').textContent") == "Lobby · 2/2"
+    assert browser.evaluate("document.querySelector('.widget-text .text').textContent") == "This is Second board"
+    browser.wait_for("document.getElementById('tv-title').textContent === 'First board'", timeout=12)
+    assert browser.console_errors == [], browser.console_errors
+
+    # A revoked link stops showing new data: the page says so instead of going blank on first load.
+    service.api("DELETE", f"/api/v1/playlists/{playlist['id']}/share", cookie=tenant.cookie)
+    time.sleep(2.5)
+    browser.navigate(service.url + shared["url"])
+    assert browser.evaluate("document.querySelector('h1').textContent") == "This TV link is not shared any more."
