@@ -74,11 +74,22 @@ struct RenderRoutes: Sendable {
         return .json(["results": .array(Array(Set(results)).sorted().map(JSON.string))])
     }
 
+    /// Graphite's description of every function, which Grafana's query editor reads.
     private func functions(_ request: Request) throws -> Response {
         _ = try auth.readerAccount(request)
         var out: [String: JSON] = [:]
-        for name in Functions.names {
-            out[name] = ["name": .string(name), "group": "Telewall", "description": "", "params": [["name": "seriesList", "type": "seriesList", "required": true]]]
+        for (name, signature) in Functions.signatures {
+            let parameters: [JSON] = signature.parameters.map { p in
+                var fields: [String: JSON] = ["name": .string(p.name), "type": .string(p.type), "required": .bool(p.required)]
+                if p.multiple { fields["multiple"] = .bool(true) }
+                if let value = p.defaultValue { fields["default"] = .string(value) }
+                if !p.options.isEmpty { fields["options"] = .array(p.options.map(JSON.string)) }
+                return .object(fields)
+            }
+            out[name] = [
+                "name": .string(name), "group": .string(signature.group), "description": .string(signature.description),
+                "module": "telewall.functions", "params": .array(parameters),
+            ]
         }
         return .json(.object(out))
     }

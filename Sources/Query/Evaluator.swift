@@ -66,8 +66,8 @@ struct Arguments {
         return values[next]
     }
 
-    mutating func seriesList(_ context: inout RenderContext) throws(RenderError) -> [Series] {
-        try context.evaluate(try expression("seriesList"))
+    mutating func seriesList(_ context: inout RenderContext, _ keyword: String = "seriesList") throws(RenderError) -> [Series] {
+        try context.evaluate(try expression(keyword))
     }
 
     /// The next argument unevaluated (for functions that evaluate it over another time range).

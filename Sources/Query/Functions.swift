@@ -13,7 +13,7 @@ public enum Functions {
         "multiplySeries": combineRaw("multiplySeries") { row in row.contains { $0 == nil } ? nil : row.reduce(1.0) { $0 * $1! } },
         "divideSeries": divideSeries,
         "scale": map("scale", "factor") { v, f, _ in v.map { $0 * f } },
-        "offset": map("offset", "amount") { v, a, _ in v.map { $0 + a } },
+        "offset": map("offset", "factor") { v, a, _ in v.map { $0 + a } },
         "absolute": transform("absolute") { s in s.values.map { $0.map(abs) } },
         "derivative": transform("derivative") { s in derivative(s.values, maxValue: nil, nonNegative: false) },
         "nonNegativeDerivative": nonNegativeDerivative,
@@ -83,8 +83,8 @@ public enum Functions {
     }
 
     private static func divideSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
-        let dividends = try args.seriesList(&context)
-        let divisors = try args.seriesList(&context)
+        let dividends = try args.seriesList(&context, "dividendSeriesList")
+        let divisors = try args.seriesList(&context, "divisorSeries")
         guard divisors.count == 1 else { throw RenderError("divideSeries: the divisor must be exactly one series, got \(divisors.count)") }
         return dividends.map { dividend in
             let pair = normalize([dividend, divisors[0]])

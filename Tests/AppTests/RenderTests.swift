@@ -87,6 +87,12 @@ import Whisper
         #expect(expanded.json["results"] as? [String] == ["app.web1.requests", "app.web2.requests"])
         #expect(try t.call("GET", "/version", headers: ["Cookie": a.cookie]).text == "1.1.10")
         #expect(try t.call("GET", "/tags/autoComplete/tags", headers: ["Cookie": a.cookie]).text == "[]")
-        #expect(try t.call("GET", "/functions", headers: ["Cookie": a.cookie]).json["sumSeries"] != nil)
+        let functions = try t.call("GET", "/functions", headers: ["Cookie": a.cookie]).json
+        let summarize = try #require(functions["summarize"] as? [String: Any])
+        let params = summarize["params"] as? [[String: Any]] ?? []
+        #expect(params.map { $0["name"] as? String } == ["seriesList", "intervalString", "func", "alignToFrom"])
+        #expect(params.map { $0["type"] as? String } == ["seriesList", "interval", "aggFunc", "boolean"])
+        #expect(params[2]["default"] as? String == "sum" && summarize["group"] as? String == "Transform")
+        #expect(functions.count == 33)
     }
 }

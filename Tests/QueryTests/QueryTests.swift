@@ -86,6 +86,43 @@ import TestSupport
     }
 }
 
+@Suite struct FunctionSignatureTests {
+    @Test func everyFunctionIsDescribedAndNothingElse() {
+        #expect(Set(Functions.signatures.keys) == Set(Functions.names))
+        for (name, signature) in Functions.signatures {
+            #expect(signature.name == name && !signature.description.isEmpty && !signature.group.isEmpty)
+        }
+    }
+
+    /// Every described parameter is accepted by that name as a keyword argument, so Grafana's editor and
+    /// hand-written `f(x, name=value)` both work.
+    @Test func describedParametersAreAcceptedAsKeywords() throws {
+        let series = [Series(name: "web.a", start: 1000, end: 1060, step: 10, values: [1, 2, 3, 4, 5, 6]),
+                      Series(name: "web.b", start: 1000, end: 1060, step: 10, values: [6, 5, 4, 3, 2, 1])]
+        let samples: [String: TargetExpression] = [
+            "float": .number(2), "integer": .number(1), "intOrInf": .number(1), "string": .string("x"), "boolean": .bool(true),
+            "interval": .string("20s"), "intOrInterval": .number(2), "node": .number(0), "any": .number(100),
+            "seriesList": .path("web.a"), "seriesLists": .path("web.*"),
+        ]
+        for (name, signature) in Functions.signatures {
+            var positional: [TargetExpression] = []
+            var keywords: [String: TargetExpression] = [:]
+            for (n, p) in signature.parameters.enumerated() {
+                var value = samples[p.type] ?? .number(1)
+                if let option = p.options.first { value = .string(option) }
+                if name == "aliasSub" && p.name == "search" { value = .string("web") }
+                if n == 0 && p.type.hasPrefix("series") { positional.append(value) } else { keywords[p.name] = value }
+            }
+            var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { path, _, _ in series.first { $0.name == path } }
+            do {
+                _ = try context.evaluate(.call(name: name, arguments: positional, keywords: keywords))
+            } catch {
+                Issue.record("\(name)(\(keywords.keys.sorted())): \(error.message)")
+            }
+        }
+    }
+}
+
 /// A metric tree made of the given series names, in a temporary directory.
 enum FakeTree {
     static func tree(_ series: [Series]) -> MetricTree {

@@ -1,0 +1,86 @@
+/// What `/functions` tells Grafana about each render function: Graphite's group, a description, and each
+/// parameter with its Graphite type, whether it is required, its default and its choices.
+public struct FunctionSignature: Sendable {
+    public struct Parameter: Sendable {
+        public let name: String
+        /// Graphite's parameter types: seriesList, seriesLists, float, integer, string, boolean, interval,
+        /// intOrInterval, intOrInf, node, aggFunc, any.
+        public let type: String
+        public let required: Bool
+        public let multiple: Bool
+        public let defaultValue: String?
+        public let options: [String]
+
+        init(_ name: String, _ type: String, required: Bool = false, multiple: Bool = false, default defaultValue: String? = nil, options: [String] = []) {
+            self.name = name
+            self.type = type
+            self.required = required
+            self.multiple = multiple
+            self.defaultValue = defaultValue
+            self.options = options
+        }
+    }
+
+    public let name: String
+    public let group: String
+    public let description: String
+    public let parameters: [Parameter]
+}
+
+extension Functions {
+    private typealias P = FunctionSignature.Parameter
+    private static let series = P("seriesList", "seriesList", required: true)
+    private static let lists = P("seriesLists", "seriesLists", required: true, multiple: true)
+
+    private static func signature(_ name: String, _ group: String, _ description: String, _ parameters: [P]) -> (String, FunctionSignature) {
+        (name, FunctionSignature(name: name, group: group, description: description, parameters: parameters))
+    }
+
+    /// Every function of `table`, described (a test holds the two lists equal).
+    public static let signatures: [String: FunctionSignature] = Dictionary(uniqueKeysWithValues: [
+        signature("sumSeries", "Combine", "Adds the series point by point; nulls are left out.", [lists]),
+        signature("averageSeries", "Combine", "Averages the series point by point; nulls are left out.", [lists]),
+        signature("maxSeries", "Combine", "The largest value at each point.", [lists]),
+        signature("minSeries", "Combine", "The smallest value at each point.", [lists]),
+        signature("diffSeries", "Combine", "The first series minus all the others, point by point.", [lists]),
+        signature("multiplySeries", "Combine", "Multiplies the series point by point; null where any is null.", [lists]),
+        signature("divideSeries", "Combine", "Divides each series by one divisor series.",
+                  [P("dividendSeriesList", "seriesList", required: true), P("divisorSeries", "seriesList", required: true)]),
+        signature("asPercent", "Combine", "Each series as a percent of a total (a number, a series, or their sum).",
+                  [series, P("total", "any")]),
+        signature("group", "Combine", "Joins several series lists into one.", [lists]),
+        signature("groupByNode", "Combine", "Groups series by one node of their names and reduces each group.",
+                  [series, P("nodeNum", "node", required: true), P("callback", "aggFunc", default: "average", options: ["averageSeries", "sumSeries", "maxSeries", "minSeries"])]),
+        signature("scale", "Transform", "Multiplies every value by a factor.", [series, P("factor", "float", required: true)]),
+        signature("offset", "Transform", "Adds a constant to every value.", [series, P("factor", "float", required: true)]),
+        signature("absolute", "Transform", "The absolute value of every point.", [series]),
+        signature("derivative", "Transform", "The difference between each point and the one before.", [series]),
+        signature("nonNegativeDerivative", "Transform", "The derivative of a counter: a drop is a wrap at maxValue, or null without it.",
+                  [series, P("maxValue", "float")]),
+        signature("perSecond", "Transform", "The rate per second of a counter; a drop is a wrap at maxValue, or null without it.",
+                  [series, P("maxValue", "float")]),
+        signature("integral", "Transform", "The running total of the values.", [series]),
+        signature("keepLastValue", "Transform", "Fills gaps of up to `limit` points with the last value.", [series, P("limit", "intOrInf", default: "INF")]),
+        signature("transformNull", "Transform", "Replaces nulls with a default value.", [series, P("default", "float", default: "0")]),
+        signature("timeShift", "Transform", "Draws the series shifted back in time, e.g. \"1d\" for yesterday.", [series, P("timeShift", "interval", required: true)]),
+        signature("summarize", "Transform", "Consolidates into buckets of an interval with a function.",
+                  [series, P("intervalString", "interval", required: true), P("func", "aggFunc", default: "sum", options: ["sum", "avg", "last", "max", "min"]),
+                   P("alignToFrom", "boolean", default: "false")]),
+        signature("hitcount", "Transform", "Estimates hits per interval from a rate per second.", [series, P("intervalString", "interval", required: true)]),
+        signature("movingAverage", "Calculate", "The average over a moving window of points or of time.",
+                  [series, P("windowSize", "intOrInterval", required: true)]),
+        signature("alias", "Alias", "Gives the series a new name.", [series, P("newName", "string", required: true)]),
+        signature("aliasByNode", "Alias", "Names each series by nodes of its path.", [series, P("nodes", "node", required: true, multiple: true)]),
+        signature("aliasSub", "Alias", "Renames series with a regular expression substitution.",
+                  [series, P("search", "string", required: true), P("replace", "string", required: true)]),
+        signature("highestCurrent", "Filter Series", "The n series with the highest last value.", [series, P("n", "integer", default: "1")]),
+        signature("highestMax", "Filter Series", "The n series with the highest maximum.", [series, P("n", "integer", default: "1")]),
+        signature("lowestCurrent", "Filter Series", "The n series with the lowest last value.", [series, P("n", "integer", default: "1")]),
+        signature("limit", "Filter Series", "The first n series.", [series, P("n", "integer", required: true)]),
+        signature("sortByName", "Sorting", "Sorts the series by name.",
+                  [series, P("natural", "boolean", default: "false"), P("reverse", "boolean", default: "false")]),
+        signature("consolidateBy", "Special", "How maxDataPoints consolidates the series.",
+                  [series, P("consolidationFunc", "string", required: true, options: ["average", "sum", "min", "max", "first", "last"])]),
+        signature("constantLine", "Special", "A horizontal line at a value.", [P("value", "float", required: true)]),
+    ])
+}
