@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "telewall",
             dependencies: [
-                "App", "Accounts", "Whisper",
+                "App", "Accounts", "Whisper", "Posix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

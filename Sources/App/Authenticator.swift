@@ -32,13 +32,17 @@ final class Authenticator: Sendable {
     /// A reader: the session cookie or a read key (`Authorization: Bearer`). An ingest token reads nothing.
     func readerAccount(_ request: Request) throws -> Account {
         if let bearer = request.bearerToken {
-            if let account = try accounts.value("k:" + bearer, { try store.account(forSecret: bearer, kind: .readKey) }) { return account }
+            if let account = try readKeyAccount(bearer) { return account }
             if try accounts.value("t:" + bearer, { try store.account(forSecret: bearer, kind: .ingestToken) }) != nil {
                 throw HTTPError.forbidden("an ingest token can only write; use a read key")
             }
             throw HTTPError.unauthorized("unknown or revoked read key")
         }
         return try sessionAccount(request)
+    }
+
+    private func readKeyAccount(_ key: String) throws -> Account? {
+        try accounts.value("k:" + key) { try store.account(forSecret: key, kind: .readKey) }
     }
 
     /// The board a live share key opens, or nil; cached like credentials, so a revoked key stops within 2 s.
@@ -50,9 +54,9 @@ final class Authenticator: Sendable {
     /// A reader of series: a session or read key reads the whole tenant; a share key (as `Bearer`) reads only the
     /// targets of its dashboard, or of its playlist's dashboards.
     func seriesReader(_ request: Request) throws -> (tenantID: String, allowedTargets: Set<String>?) {
-        if let bearer = request.bearerToken, let board = try sharedBoard(key: bearer) {
-            return (board.tenantID, try allowedTargets(of: board))
-        }
+        guard let bearer = request.bearerToken else { return (try sessionAccount(request).tenantID, nil) }
+        if let account = try readKeyAccount(bearer) { return (account.tenantID, nil) }
+        if let board = try sharedBoard(key: bearer) { return (board.tenantID, try allowedTargets(of: board)) }
         return (try readerAccount(request).tenantID, nil)
     }
 
@@ -109,23 +113,30 @@ func api(_ body: @escaping @Sendable (Request) throws -> Response) -> Handler {
     }
 }
 
-/// Answers kept for a few seconds, keyed by credential: a hit costs no SQLite query.
+/// Answers kept for a few seconds, keyed by credential: a hit costs no SQLite query. Entries are spread over
+/// shards so that concurrent requests rarely wait for one another's lock.
 final class TTLCache<Value: Sendable>: Sendable {
-    private let entries = Mutex<[String: (value: Value, expires: Double)]>([:])
+    private final class Shard: Sendable {
+        let entries = Mutex<[String: (value: Value, expires: Double)]>([:])
+    }
+    private let shards: [Shard] = (0..<16).map { _ in Shard() }
     private let seconds: Double
 
     init(seconds: Double) { self.seconds = seconds }
 
+    private func shard(_ key: String) -> Shard { shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))] }
+
     func value(_ key: String, _ lookup: () throws -> Value) rethrows -> Value {
         let now = monotonicSeconds()
-        if let hit = entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
+        let shard = shard(key)
+        if let hit = shard.entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
         let value = try lookup()
-        entries.withLock { all in
-            if all.count > 100_000 { all = all.filter { $0.value.expires > now } }
+        shard.entries.withLock { all in
+            if all.count > 10_000 { all = all.filter { $0.value.expires > now } }
             all[key] = (value, now + seconds)
         }
         return value
     }
 
-    func forget(_ key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
+    func forget(_ key: String) { _ = shard(key).entries.withLock { $0.removeValue(forKey: key) } }
 }

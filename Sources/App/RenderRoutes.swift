@@ -185,8 +185,13 @@ struct ByteWriter: ~Copyable {
         Array(UnsafeBufferPointer(start: storage, count: count))
     }
 
+    @inline(__always)
     private mutating func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
+        if count + extra > capacity { grow(extra) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ extra: Int) {
         let grown = max(capacity * 2, count + extra)
         let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
         fresh.update(from: storage, count: count)
@@ -195,6 +200,7 @@ struct ByteWriter: ~Copyable {
         capacity = grown
     }
 
+    @inline(__always)
     mutating func append(byte: UInt8) {
         reserve(1)
         storage[count] = byte
@@ -207,12 +213,17 @@ struct ByteWriter: ~Copyable {
         count += bytes.count
     }
 
+    @inline(__always)
     mutating func append(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)
         (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
         count += text.utf8CodeUnitCount
     }
 
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    /// Decimal digits written right to left, two at a time.
+    @inline(__always)
     mutating func appendInteger(_ n: Int) {
         reserve(21)
         if n < 0 {
@@ -220,21 +231,33 @@ struct ByteWriter: ~Copyable {
             count += 1
         }
         var magnitude = n.magnitude
-        var i = count
-        repeat {
-            storage[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            count += 1
-        } while magnitude > 0
-        var j = count - 1
-        while i < j {
-            (storage[i], storage[j]) = (storage[j], storage[i])
-            i += 1
-            j -= 1
+        var digits = 1
+        var power: UInt = 10
+        while digits < 20 && magnitude >= power {
+            digits += 1
+            power &*= 10
+        }
+        count += digits
+        var at = count
+        let pairs = Self.digitPairs.utf8Start
+        while magnitude >= 100 {
+            let pair = Int(magnitude % 100) * 2
+            magnitude /= 100
+            at -= 2
+            storage[at] = pairs[pair]
+            storage[at + 1] = pairs[pair + 1]
+        }
+        if magnitude >= 10 {
+            let pair = Int(magnitude) * 2
+            storage[at - 2] = pairs[pair]
+            storage[at - 1] = pairs[pair + 1]
+        } else {
+            storage[at - 1] = UInt8(ascii: "0") + UInt8(magnitude)
         }
     }
 
     /// Python's repr of a float: whole numbers as `3.0` (digit by digit, the common case), others shortest.
+    @inline(__always)
     mutating func appendFloat(_ v: Double) {
         if v == v.rounded(), abs(v) < 1e15 {
             if v == 0 && v.sign == .minus { append(byte: UInt8(ascii: "-")) }

@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <sys/socket.h>
 #include <string.h>
 #include "CLinux.h"
@@ -23,4 +24,9 @@ int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths,
         truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
     }
     return n;
+}
+
+void cl_malloc_thresholds(int mmap_threshold, int trim_threshold) {
+    mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }

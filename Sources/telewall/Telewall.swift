@@ -2,6 +2,7 @@ import App
 import ArgumentParser
 import Foundation
 import Logging
+import Posix
 import Whisper
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
@@ -61,6 +62,7 @@ struct Serve: ParsableCommand {
             .login_limit: loginLimit, .signup_limit: signupLimit,
         ])
         let logger = common.logger("telewall")
+        Allocator.keepFreedMemory()
         let app = try buildApp(config: config, logger: logger)
         try app.start()
         let signal = waitForTermination()

@@ -96,3 +96,26 @@ import Whisper
         #expect(functions.count == 33)
     }
 }
+
+@Suite struct ByteWriterTests {
+    @Test func integersAndFloatsAreWrittenAsSwiftAndPythonWriteThem() {
+        var rng = SystemRandomNumberGenerator()
+        var integers = [0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, 1_700_000_000, Int.max, Int.min + 1, Int.min]
+        integers += (0..<2000).map { _ in Int.random(in: Int.min...Int.max, using: &rng) >> Int.random(in: 0...62, using: &rng) }
+        var writer = ByteWriter(capacity: 1)
+        for n in integers {
+            writer.appendInteger(n)
+            writer.append(byte: UInt8(ascii: " "))
+        }
+        #expect(String(decoding: writer.finish(), as: UTF8.self) == integers.map { String($0) + " " }.joined())
+
+        let floats: [Double] = [0, -0.0, 3, -3, 0.5, 1e15, 1e16, 123.456, -1e-7, 71.23711340206185]
+        var out = ByteWriter(capacity: 8)
+        for v in floats {
+            out.appendFloat(v)
+            out.append(byte: UInt8(ascii: " "))
+        }
+        // Python's repr: whole numbers below 1e16 keep ".0"; others are the shortest round trip.
+        #expect(String(decoding: out.finish(), as: UTF8.self) == "0.0 -0.0 3.0 -3.0 0.5 1000000000000000.0 1e+16 123.456 -1e-07 71.23711340206185 ")
+    }
+}

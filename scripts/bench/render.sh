@@ -11,7 +11,7 @@ python3 -c "import graphite_render, gunicorn" 2>/dev/null || python3 -m pip inst
 swift build -c release --product telewall >/dev/null
 work=$(mktemp -d)
 tw_port=18580; gr_port=18581
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 .build/release/telewall serve --data "$work/data" --log-level warning --http "127.0.0.1:$tw_port" \
     --statsd 127.0.0.1:18582 --graphite 127.0.0.1:18583 &

@@ -54,4 +54,7 @@ static inline int cl_errno(void) { return errno; }
 
 static inline void cl_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
+/// glibc malloc: blocks up to `mmap_threshold` bytes come from the heap; free memory past `trim_threshold` is returned.
+void cl_malloc_thresholds(int mmap_threshold, int trim_threshold);
+
 #endif
