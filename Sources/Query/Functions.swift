@@ -57,7 +57,14 @@ public enum Functions {
     // MARK: - Combining
 
     private static func combine(_ name: String, _ reducer: @escaping @Sendable ([Double]) -> Double?) -> Function {
-        combineRaw(name) { row in reducer(row.compactMap { $0 }) }
+        { context, args throws(RenderError) in
+            var known: [Double] = []  // reused for every row
+            return combined(name, try args.remainingSeries(&context)) { row in
+                known.removeAll(keepingCapacity: true)
+                for case let v? in row { known.append(v) }
+                return reducer(known)
+            }.map { [$0] } ?? []
+        }
     }
 
     /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
@@ -71,7 +78,13 @@ public enum Functions {
         let list = normalize(series)
         guard let first = list.first else { return nil }
         let length = list.map(\.values.count).max() ?? 0
-        let values = (0..<length).map { i in reducer(list.map { i < $0.values.count ? $0.values[i] : nil }) }
+        var row: [Double?] = []  // reused for every row
+        row.reserveCapacity(list.count)
+        let values = (0..<length).map { i in
+            row.removeAll(keepingCapacity: true)
+            for s in list { row.append(i < s.values.count ? s.values[i] : nil) }
+            return reducer(row)
+        }
         let label = "\(name)(\(uniquePaths(list)))"
         return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)
     }

@@ -1,37 +1,28 @@
 import Foundation
 import Posix
 
-/// Graphite globs in one path segment: `*`, `?`, `[a-z0-9]`, `{a,b}`.
-public struct GlobSegment: @unchecked Sendable {
-    // @unchecked: the compiled Regex is immutable; matching does not mutate it.
-    private let regex: Regex<AnyRegexOutput>?
+/// Graphite globs in one path segment: `*`, `?`, `[a-z0-9]` (`[!x]` or `[^x]` negated), `{a,b}`. `*` and `?`
+/// never match a `.`. Matched byte by byte over UTF-8 (`?` and sets take one whole character), no regex.
+public struct GlobSegment: Sendable {
+    private enum Token: Sendable, Equatable {
+        case byte(UInt8)
+        case star
+        case one
+        case set(ranges: [ClosedRange<UInt32>], negated: Bool)
+    }
+
     private let literal: String?
+    /// One token list per alternative of the braces.
+    private let alternatives: [[Token]]
 
     public init(_ pattern: String) {
         if !pattern.contains(where: { "*?[{".contains($0) }) {
             literal = pattern
-            regex = nil
+            alternatives = []
             return
         }
         literal = nil
-        var out = "^"
-        var inBraces = false
-        var inBracket = false
-        for ch in pattern {
-            switch ch {
-            case "*" where !inBracket: out += "[^.]*"
-            case "?" where !inBracket: out += "[^.]"
-            case "{" where !inBracket: inBraces = true; out += "(?:"
-            case "}" where inBraces: inBraces = false; out += ")"
-            case "," where inBraces: out += "|"
-            case "[": inBracket = true; out += "["
-            case "]" where inBracket: inBracket = false; out += "]"
-            case "-" where inBracket: out += "-"
-            default:
-                out += ch.isLetter || ch.isNumber || ch == "_" ? String(ch) : "\\" + String(ch)
-            }
-        }
-        regex = try? Regex(out + "$")
+        alternatives = Self.expandBraces(pattern).map(Self.tokens)
     }
 
     /// The name a literal segment stands for; nil for a glob.
@@ -39,8 +30,112 @@ public struct GlobSegment: @unchecked Sendable {
 
     public func matches(_ name: String) -> Bool {
         if let literal { return literal == name }
-        guard let regex else { return false }
-        return (try? regex.wholeMatch(in: name)) != nil
+        var name = name
+        return name.withUTF8 { bytes in alternatives.contains { Self.match($0, bytes) } }
+    }
+
+    /// `a{b,c}d{e,f}` → `abde`, `abdf`, `acde`, `acdf`; a `{` without its `}` is a plain character.
+    private static func expandBraces(_ pattern: String) -> [String] {
+        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return [pattern] }
+        let head = pattern[..<open], tail = String(pattern[pattern.index(after: close)...])
+        let choices = pattern[pattern.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+        return choices.flatMap { choice in expandBraces(tail).map { head + choice + $0 } }
+    }
+
+    private static func tokens(_ pattern: String) -> [Token] {
+        let scalars = Array(pattern.unicodeScalars)
+        var out: [Token] = []
+        var i = 0
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "*" {
+                if out.last != .star { out.append(.star) }
+            } else if c == "?" {
+                out.append(.one)
+            } else if c == "[", let (set, next) = bracket(scalars, from: i + 1) {
+                out.append(set)
+                i = next
+                continue
+            } else {
+                out += String(c).utf8.map(Token.byte)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// A `[...]` set starting after its `[`; nil when it has no closing `]` (then `[` is a plain character).
+    private static func bracket(_ scalars: [Unicode.Scalar], from start: Int) -> (Token, Int)? {
+        var i = start
+        var negated = false
+        if i < scalars.count, scalars[i] == "!" || scalars[i] == "^" {
+            negated = true
+            i += 1
+        }
+        var ranges: [ClosedRange<UInt32>] = []
+        var first = true
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "]" && !first { return (.set(ranges: ranges, negated: negated), i + 1) }
+            first = false
+            if i + 2 < scalars.count, scalars[i + 1] == "-", scalars[i + 2] != "]", c.value <= scalars[i + 2].value {
+                ranges.append(c.value...scalars[i + 2].value)
+                i += 3
+            } else {
+                ranges.append(c.value...c.value)
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// Backtracking match; a `*` tries every length up to the next `.`. States known to fail are remembered
+    /// when there are several stars, so no pattern takes more than tokens x name-length steps.
+    private static func match(_ tokens: [Token], _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if tokens.count(where: { $0 == .star }) < 2 { return match(tokens, 0, name, 0, failed: nil) }
+        var failed = [Bool](repeating: false, count: (tokens.count + 1) * (name.count + 1))
+        return failed.withUnsafeMutableBufferPointer { match(tokens, 0, name, 0, failed: $0) }
+    }
+
+    private static func match(_ tokens: [Token], _ start: Int, _ name: UnsafeBufferPointer<UInt8>, _ at: Int, failed: UnsafeMutableBufferPointer<Bool>?) -> Bool {
+        var t = start, n = at
+        while t < tokens.count {
+            if case .star = tokens[t] {
+                let state = t * (name.count + 1) + n
+                if let failed, failed[state] { return false }
+                var k = n
+                while true {
+                    if match(tokens, t + 1, name, k, failed: failed) { return true }
+                    if k >= name.count || name[k] == UInt8(ascii: ".") { break }
+                    k += scalarLength(name, at: k)
+                }
+                failed?[state] = true
+                return false
+            }
+            guard n < name.count, let next = step(tokens[t], name, at: n) else { return false }
+            t += 1
+            n = next
+        }
+        return n == name.count
+    }
+
+    /// Where the name continues after `token` matches at `n`; nil when it does not match there.
+    private static func step(_ token: Token, _ name: UnsafeBufferPointer<UInt8>, at n: Int) -> Int? {
+        switch token {
+        case .star: return n
+        case .byte(let b): return name[n] == b ? n + 1 : nil
+        case .one: return name[n] == UInt8(ascii: ".") ? nil : n + scalarLength(name, at: n)
+        case .set(let ranges, let negated):
+            let length = scalarLength(name, at: n)
+            let scalar = String(decoding: UnsafeBufferPointer(rebasing: name[n..<n + length]), as: UTF8.self).unicodeScalars.first!.value
+            return ranges.contains { $0.contains(scalar) } != negated ? n + length : nil
+        }
+    }
+
+    private static func scalarLength(_ name: UnsafeBufferPointer<UInt8>, at n: Int) -> Int {
+        var end = n + 1
+        while end < name.count, name[end] & 0xC0 == 0x80 { end += 1 }
+        return end - n
     }
 }
 
@@ -79,10 +174,19 @@ public struct MetricTree: Sendable {
                     if nodes.count + next.count > maxSeries { break }
                 }
             }
-            if last { return Dictionary(grouping: nodes, by: \.path).values.map { $0.first { $0.isLeaf == false } ?? $0[0] }.sorted { $0.path < $1.path } }
+            if last { return Self.distinct(nodes) }
             frontier = next
         }
         return []
+    }
+
+    /// Sorted by path, one node per path (a branch wins over a leaf of the same name).
+    private static func distinct(_ nodes: [Node]) -> [Node] {
+        let sorted = nodes.sorted { $0.path < $1.path || ($0.path == $1.path && !$0.isLeaf && $1.isLeaf) }
+        var out: [Node] = []
+        out.reserveCapacity(sorted.count)
+        for node in sorted where out.last?.path != node.path { out.append(node) }
+        return out
     }
 
     /// The series (leaves) a path glob names.

@@ -72,10 +72,10 @@ final class OpenFiles: Sendable {
 
     private func touch(_ path: String) -> WhisperFile? {
         shard(path).state.withLock { s in
-            guard let entry = s.files[path] else { return nil }
+            guard let index = s.files.index(forKey: path) else { return nil }
             s.tick += 1
-            s.files[path] = (entry.file, s.tick)
-            return entry.file
+            s.files.values[index].lastUse = s.tick
+            return s.files.values[index].file
         }
     }
 

@@ -24,11 +24,16 @@ extension WhisperFile {
             : (archive.end - fromOffset + untilOffset - archive.offset) / WhisperFormat.pointSize
         let bytes = try readSlots(archive, from: fromOffset, count: slots)
         var values = [Double?](repeating: nil, count: slots)
-        var expected = fromInterval
-        for i in 0..<slots {
-            let (t, v) = BigEndian.point(bytes, i * WhisperFormat.pointSize)
-            if t == expected { values[i] = v }
-            expected += step
+        bytes.withUnsafeBytes { raw in
+            values.withUnsafeMutableBufferPointer { out in
+                var expected = fromInterval
+                for i in 0..<slots {
+                    let at = i * WhisperFormat.pointSize
+                    let t = Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                    if t == expected { out[i] = Double(bitPattern: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at + 4, as: UInt64.self))) }
+                    expected += step
+                }
+            }
         }
         return FetchResult(from: fromInterval, until: untilInterval, step: step, values: values)
     }

@@ -34,7 +34,7 @@ struct WhisperCommand: ParsableCommand {
 
         func run() throws {
             let problems: [String]
-            do { problems = try WhisperInspection.check(try WhisperFile.open(file.file)) } catch let error as WhisperError {
+            do { problems = try WhisperInspection.check(try WhisperFile.open(file.file)) } catch {
                 problems = [error.description]
             }
             if problems.isEmpty {

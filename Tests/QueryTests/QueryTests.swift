@@ -137,6 +137,42 @@ enum FakeTree {
 }
 
 @Suite struct GlobTests {
+    /// Random well-formed globs against random names, checked with a regular expression built from the glob
+    /// (the translation Graphite makes through fnmatch), by Foundation's regex engine.
+    @Test func globsMatchAsTheirRegularExpressionsDo() throws {
+        var rng = SystemRandomNumberGenerator()
+        func pick(_ s: String) -> Character { s.randomElement(using: &rng)! }
+        for _ in 0..<800 {
+            var glob = "", regex = "^"
+            for _ in 0..<Int.random(in: 1...5, using: &rng) {
+                switch Int.random(in: 0..<6, using: &rng) {
+                case 0: glob += "*"; regex += "[^.]*"
+                case 1: glob += "?"; regex += "[^.]"
+                case 2:
+                    let negated = Bool.random(using: &rng)
+                    let item = Bool.random(using: &rng) ? "a-b" : String(pick("abc"))
+                    glob += "[\(negated ? "!" : "")\(item)]"
+                    regex += "[\(negated ? "^" : "")\(item)]"
+                case 3:
+                    let choices = (0..<Int.random(in: 1...3, using: &rng)).map { _ in String(pick("abc")) + String(pick("bc-")) }
+                    glob += "{" + choices.joined(separator: ",") + "}"
+                    regex += "(?:" + choices.map(NSRegularExpression.escapedPattern).joined(separator: "|") + ")"
+                default:
+                    let c = String(pick("abc-"))
+                    glob += c
+                    regex += NSRegularExpression.escapedPattern(for: c)
+                }
+            }
+            let oracle = try NSRegularExpression(pattern: regex + "$")
+            let segment = GlobSegment(glob)
+            for _ in 0..<20 {
+                let name = String((0..<Int.random(in: 0...6, using: &rng)).map { _ in pick("abc-.é") })
+                let expected = oracle.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+                #expect(segment.matches(name) == expected, "\(glob) ~ \(name)")
+            }
+        }
+    }
+
     @Test func findMatchesGraphiteGlobsWithinTheTree() {
         let tree = FakeTree.tree(["stats.a1.x", "stats.a2.x", "stats.b.x", "stats.ab.y", "other.z"].map {
             Series(name: $0, start: 0, end: 10, step: 10, values: [nil])
