@@ -26,10 +26,10 @@ struct BoardRoutes: Sendable {
             router.add("POST", base + "/{id}/share", api { try share(kind, $0) })
             router.add("DELETE", base + "/{id}/share", api { try unshare(kind, $0) })
         }
-        router.add("GET", "/api/v1/dashboards/{id}/data", api(dashboardData))
-        router.add("POST", "/api/v1/dashboards/preview", api(preview))
+        router.add("GET", "/api/v1/dashboards/{id}/data", on: .computePool, api(dashboardData))
+        router.add("POST", "/api/v1/dashboards/preview", on: .computePool, api(preview))
         router.add("GET", "/tv/{key}", api(tvPage))
-        router.add("GET", "/api/v1/tv/{key}/data", api(tvData))
+        router.add("GET", "/api/v1/tv/{key}/data", on: .computePool, api(tvData))
     }
 
     // MARK: - Documents

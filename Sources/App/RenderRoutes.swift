@@ -10,11 +10,11 @@ struct RenderRoutes: Sendable {
     let source: SeriesSource
 
     func register(in router: inout Router) {
-        router.add("GET", "/api/v1/series", api(render))
-        router.add("GET", "/render", api(render))
-        router.add("POST", "/render", api(render))
-        router.add("GET", "/metrics/find", api(find))
-        router.add("GET", "/metrics/expand", api(expand))
+        router.add("GET", "/api/v1/series", on: .computePool, api(render))
+        router.add("GET", "/render", on: .computePool, api(render))
+        router.add("POST", "/render", on: .computePool, api(render))
+        router.add("GET", "/metrics/find", on: .computePool, api(find))
+        router.add("GET", "/metrics/expand", on: .computePool, api(expand))
         router.add("GET", "/functions", api(functions))
         router.add("GET", "/version", api { _ in .text("1.1.10") })
         router.add("GET", "/tags/autoComplete/tags", api { _ in .json([]) })

@@ -20,7 +20,7 @@ final class EventLoop: @unchecked Sendable {
     private let listener: FileDescriptor
     private let configuration: ServerConfiguration
     private let router: Router
-    private let pool: WorkerPool
+    private let pools: WorkerPools
     private let metrics: ServerMetrics
     private let logger: Logger
     private let mailbox = Mutex<[Completion]>([])
@@ -33,12 +33,12 @@ final class EventLoop: @unchecked Sendable {
     private var stopping = false
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
-    init(listener: FileDescriptor, configuration: ServerConfiguration, router: Router, pool: WorkerPool, metrics: ServerMetrics, logger: Logger) throws {
+    init(listener: FileDescriptor, configuration: ServerConfiguration, router: Router, pools: WorkerPools, metrics: ServerMetrics, logger: Logger) throws {
         self.epoll = try Epoll()
         self.listener = listener
         self.configuration = configuration
         self.router = router
-        self.pool = pool
+        self.pools = pools
         self.metrics = metrics
         self.statusCounts = metrics.makeStatusCounts()
         self.logger = logger
@@ -188,10 +188,10 @@ final class EventLoop: @unchecked Sendable {
         switch placement {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody)
-        case .workerPool:
+        case .workerPool, .computePool:
             let token = c.token
             let logger = logger
-            let accepted = pool.submit { [self, request] in
+            let accepted = (placement == .workerPool ? pools.blocking : pools.compute).submit { [self, request] in
                 let response = Self.respond(handler, request, logger: logger)
                 mailbox.withLock { $0.append(Completion(token: token, response: response, keepAlive: keepAlive, omitBody: omitBody)) }
                 epoll.wake()

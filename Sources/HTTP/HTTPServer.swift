@@ -14,7 +14,7 @@ public final class HTTPServer: Sendable {
     private struct Running: Sendable {
         let listeners: [FileDescriptor]
         let loops: [EventLoop]
-        let pool: WorkerPool
+        let pools: WorkerPools
         let finished: DispatchGroup
     }
 
@@ -37,12 +37,14 @@ public final class HTTPServer: Sendable {
         while listeners.count < loopCount {
             listeners.append(try Socket.listen(SocketAddress(host: configuration.address.host, port: bound.port), reusePort: true))
         }
-        let pool = WorkerPool(threads: configuration.workerThreads, maxQueued: configuration.maxQueuedJobs, name: "http-worker")
+        let pools = WorkerPools(
+            blocking: WorkerPool(threads: configuration.workerThreads, maxQueued: configuration.maxQueuedJobs, name: "http-worker"),
+            compute: WorkerPool(threads: configuration.computeThreads, maxQueued: configuration.maxQueuedJobs, name: "http-compute"))
         let finished = DispatchGroup()
         var loops: [EventLoop] = []
         for (index, listener) in listeners.enumerated() {
             let loop = try EventLoop(
-                listener: listener, configuration: configuration, router: router, pool: pool, metrics: metrics, logger: logger)
+                listener: listener, configuration: configuration, router: router, pools: pools, metrics: metrics, logger: logger)
             loops.append(loop)
             finished.enter()
             let thread = Thread {
@@ -52,7 +54,7 @@ public final class HTTPServer: Sendable {
             thread.name = "http-loop-\(index)"
             thread.start()
         }
-        state.withLock { $0 = Running(listeners: listeners, loops: loops, pool: pool, finished: finished) }
+        state.withLock { $0 = Running(listeners: listeners, loops: loops, pools: pools, finished: finished) }
         logger.info("HTTP\(configuration.tls == nil ? "" : "S") listening on \(bound)")
         return bound
     }
@@ -66,7 +68,8 @@ public final class HTTPServer: Sendable {
         let deadline = monotonicSeconds() + drainTimeout
         for loop in running.loops { loop.requestStop(deadline: deadline) }
         running.finished.wait()
-        running.pool.stop()
+        running.pools.blocking.stop()
+        running.pools.compute.stop()
         for listener in running.listeners { listener.close() }
     }
 }

@@ -1,7 +1,9 @@
-/// Where a handler runs: on the event loop (cheap, never blocks) or on the blocking worker pool.
+/// Where a handler runs: on the event loop (cheap, never blocks), on the worker pool (it may wait: hashing,
+/// SQLite writes), or on the compute pool (CPU work of some length, with one thread per core).
 public enum HandlerPlacement: Sendable {
     case eventLoop
     case workerPool
+    case computePool
 }
 
 public typealias Handler = @Sendable (Request) throws -> Response

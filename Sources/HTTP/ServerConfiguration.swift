@@ -1,3 +1,4 @@
+import Foundation
 import Posix
 import TLS
 
@@ -6,8 +7,13 @@ public struct ServerConfiguration: Sendable {
     public var address: SocketAddress
     /// When set, every connection speaks TLS through the same code path.
     public var tls: TLSContext?
-    public var eventLoops = 2
+    /// One event loop per core.
+    public var eventLoops = ProcessInfo.processInfo.activeProcessorCount
+    /// Threads for handlers that wait (password hashing, SQLite writes).
     public var workerThreads = 8
+    /// Threads for handlers that compute (reading and rendering series): one per core, so they never crowd
+    /// each other off the CPU while holding a lock.
+    public var computeThreads = ProcessInfo.processInfo.activeProcessorCount
     public var maxQueuedJobs = 4096
     public var maxConnections = 4096
     public var limits = ParserLimits()

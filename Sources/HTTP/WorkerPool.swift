@@ -60,3 +60,9 @@ final class WorkerPool: @unchecked Sendable {
         return job
     }
 }
+
+/// The server's two pools: one for handlers that wait, one for handlers that compute.
+struct WorkerPools: Sendable {
+    let blocking: WorkerPool
+    let compute: WorkerPool
+}
