@@ -125,15 +125,15 @@ enum RenderFormat {
             out.append(bytes: name)
             out.append(#"},"datapoints":["#)
             var first = true
-            for i in s.values.indices {
-                let v = s.values[i]
+            var prefix = TimestampPrefix()
+            for (i, v) in s.values.enumerated() {
                 if dropNulls && v == nil { continue }
                 if !first { out.append(byte: UInt8(ascii: ",")) }
                 first = false
                 out.append(byte: UInt8(ascii: "["))
                 if let v, v.isFinite { out.appendFloat(v) } else { out.append("null") }
                 out.append(byte: UInt8(ascii: ","))
-                out.appendInteger(s.start + i * s.step)
+                out.appendTimestamp(s.start + i * s.step, &prefix)
                 out.append(byte: UInt8(ascii: "]"))
             }
             out.append("]}")
@@ -226,6 +226,26 @@ struct ByteWriter: ~Copyable {
         count += bytes.count
     }
 
+    /// A timestamp: the digits above its last four are formatted once per 10,000 seconds and kept in `prefix`,
+    /// the last four come from the digit-pair table. Consecutive timestamps of a series cost one division.
+    @inline(__always)
+    mutating func appendTimestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
+        guard t >= 10_000, t < 1_000_000_000_000 else { return appendInteger(t) }
+        let high = t / 10_000
+        let low = t - high * 10_000
+        if high != prefix.high { prefix = TimestampPrefix(high) }
+        reserve(16)
+        UnsafeMutableRawPointer(storage + count).storeBytes(of: prefix.packed, as: UInt64.self)
+        count += prefix.length
+        let pairs = Self.digitPairs.utf8Start
+        let upper = low / 100 * 2, lower = low % 100 * 2
+        storage[count] = pairs[upper]
+        storage[count + 1] = pairs[upper + 1]
+        storage[count + 2] = pairs[lower]
+        storage[count + 3] = pairs[lower + 1]
+        count += 4
+    }
+
     @inline(__always)
     mutating func append(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)
@@ -272,9 +292,9 @@ struct ByteWriter: ~Copyable {
     /// Python's repr of a float: whole numbers as `3.0` (digit by digit, the common case), others shortest.
     @inline(__always)
     mutating func appendFloat(_ v: Double) {
-        if v == v.rounded(), abs(v) < 1e15 {
+        if abs(v) < 1e15, let whole = Int(exactly: v) {
             if v == 0 && v.sign == .minus { append(byte: UInt8(ascii: "-")) }
-            appendInteger(Int(v))
+            appendInteger(whole)
             append(".0")
         } else {
             let text = v.description
@@ -284,5 +304,27 @@ struct ByteWriter: ~Copyable {
                 count += 1
             }
         }
+    }
+}
+
+/// The digits of a timestamp above its last four (at most eight), as ASCII packed into a word, first digit in
+/// the lowest byte, so that writing them is one store.
+struct TimestampPrefix {
+    private(set) var high = -1
+    private(set) var packed: UInt64 = 0
+    private(set) var length = 0
+
+    init() {}
+
+    init(_ high: Int) {
+        self.high = high
+        var digits: [UInt8] = []
+        var rest = high
+        repeat {
+            digits.append(UInt8(rest % 10) | 0x30)
+            rest /= 10
+        } while rest > 0
+        for (n, digit) in digits.reversed().enumerated() { packed |= UInt64(digit) << (8 * UInt64(n)) }
+        length = digits.count
     }
 }

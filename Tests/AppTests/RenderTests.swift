@@ -109,6 +109,18 @@ import Whisper
         }
         #expect(String(decoding: writer.finish(), as: UTF8.self) == integers.map { String($0) + " " }.joined())
 
+        for (start, step) in [(0, 1), (1_699_999_990, 10), (999_999_940, 60), (-35, 10), (9_995, 1), (1, 86_400), (99_999_999_000, 7)] {
+            var prefix = TimestampPrefix()
+            var text = ByteWriter(capacity: 4)
+            var expected = ""
+            for k in 0..<3000 {
+                text.appendTimestamp(start + k * step, &prefix)
+                text.append(byte: UInt8(ascii: ","))
+                expected += "\(start + k * step),"
+            }
+            #expect(String(decoding: text.finish(), as: UTF8.self) == expected, "\(start) by \(step)")
+        }
+
         let floats: [Double] = [0, -0.0, 3, -3, 0.5, 1e15, 1e16, 123.456, -1e-7, 71.23711340206185]
         var out = ByteWriter(capacity: 8)
         for v in floats {
