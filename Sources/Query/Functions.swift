@@ -5,11 +5,11 @@ public enum Functions {
     typealias Function = @Sendable (inout RenderContext, inout Arguments) throws(RenderError) -> [Series]
 
     static let table: [String: Function] = [
-        "sumSeries": combine("sumSeries") { $0.isEmpty ? nil : $0.reduce(0, +) },
-        "averageSeries": combine("averageSeries") { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) },
-        "maxSeries": combine("maxSeries") { $0.max() },
-        "minSeries": combine("minSeries") { $0.min() },
-        "diffSeries": combine("diffSeries") { $0.isEmpty ? nil : $0.dropFirst().reduce($0[0], -) },
+        "sumSeries": fold("sumSeries", .sum),
+        "averageSeries": fold("averageSeries", .average),
+        "maxSeries": fold("maxSeries", .max),
+        "minSeries": fold("minSeries", .min),
+        "diffSeries": fold("diffSeries", .difference),
         "multiplySeries": combineRaw("multiplySeries") { row in row.contains { $0 == nil } ? nil : row.reduce(1.0) { $0 * $1! } },
         "divideSeries": divideSeries,
         "scale": map("scale", "factor") { v, f, _ in v.map { $0 * f } },
@@ -56,15 +56,53 @@ public enum Functions {
 
     // MARK: - Combining
 
-    private static func combine(_ name: String, _ reducer: @escaping @Sendable ([Double]) -> Double?) -> Function {
-        { context, args throws(RenderError) in
-            var known: [Double] = []  // reused for every row
-            return combined(name, try args.remainingSeries(&context)) { row in
-                known.removeAll(keepingCapacity: true)
-                for case let v? in row { known.append(v) }
-                return reducer(known)
-            }.map { [$0] } ?? []
+    /// How a combining function folds the known (non-null) values of a row, in series order.
+    enum Fold: Sendable {
+        case sum, average, max, min
+        /// The first known value minus the others.
+        case difference
+    }
+
+    private static func fold(_ name: String, _ fold: Fold) -> Function {
+        { context, args throws(RenderError) in combined(name, try args.remainingSeries(&context), fold).map { [$0] } ?? [] }
+    }
+
+    /// Normalizes to the common step and folds each row's known values. Series by series into one accumulator
+    /// per row: the same additions in the same order as folding row by row, without building rows.
+    static func combined(_ name: String, _ series: [Series], _ fold: Fold) -> Series? {
+        let list = normalize(series)
+        guard let first = list.first else { return nil }
+        let length = list.map(\.values.count).max() ?? 0
+        var accumulator = [Double](repeating: 0, count: length)
+        var known = [Int](repeating: 0, count: length)
+        accumulator.withUnsafeMutableBufferPointer { acc in
+            known.withUnsafeMutableBufferPointer { seen in
+                for s in list {
+                    s.values.withUnsafeBufferPointer { values in
+                        for i in values.indices {
+                            guard let v = values[i] else { continue }
+                            if seen[i] == 0 {
+                                acc[i] = fold == .sum || fold == .average ? 0 + v : v
+                            } else {
+                                switch fold {
+                                case .sum, .average: acc[i] += v
+                                case .max: if v > acc[i] { acc[i] = v }
+                                case .min: if v < acc[i] { acc[i] = v }
+                                case .difference: acc[i] -= v
+                                }
+                            }
+                            seen[i] += 1
+                        }
+                    }
+                }
+            }
         }
+        let values: [Double?] = (0..<length).map { i in
+            guard known[i] > 0 else { return nil }
+            return fold == .average ? accumulator[i] / Double(known[i]) : accumulator[i]
+        }
+        let label = "\(name)(\(uniquePaths(list)))"
+        return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)
     }
 
     /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
