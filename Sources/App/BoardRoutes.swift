@@ -156,7 +156,7 @@ struct BoardRoutes: Sendable {
         var seen = Set<String>()
         for target in BoardDocument.targets(of: dashboard) where seen.insert(target).inserted {
             if seen.count > 1 { out.append(",") }
-            out.append(bytes: JSON.string(target).bytes)
+            out.appendJSONString(target)
             do {
                 let list = SeriesSource.consolidate(try SeriesSource.evaluate(target, in: &context), maxDataPoints: points)
                 out.append(#":{"series":["#)
@@ -167,7 +167,7 @@ struct BoardRoutes: Sendable {
                 out.append("]}")
             } catch {
                 out.append(#":{"error":"#)
-                out.append(bytes: JSON.string(error.message).bytes)
+                out.appendJSONString(error.message)
                 out.append("}")
             }
         }

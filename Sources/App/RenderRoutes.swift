@@ -64,11 +64,11 @@ struct RenderRoutes: Sendable {
             out.append(#","context":{},"expandable":"#)
             out.append(flag)
             out.append(#","id":"#)
-            out.append(bytes: JSON.string(node.path).bytes)
+            out.appendJSONString(node.path)
             out.append(#","leaf":"#)
             out.append(node.isLeaf ? "1" : "0")
             out.append(#","text":"#)
-            out.append(bytes: JSON.string(String(node.path.split(separator: ".").last ?? "")).bytes)
+            out.appendJSONString(node.path.lastIndex(of: ".").map { String(node.path[node.path.index(after: $0)...]) } ?? node.path)
             out.append("}")
         }
         out.append("]")
@@ -117,12 +117,10 @@ enum RenderFormat {
         out.append("[")
         for (n, s) in list.enumerated() {
             if n > 0 { out.append(",") }
-            var name: [UInt8] = []
-            JSON.writeString(s.name, to: &name)
             out.append(#"{"target":"#)
-            out.append(bytes: name)
+            out.appendJSONString(s.name)
             out.append(#","tags":{"name":"#)
-            out.append(bytes: name)
+            out.appendJSONString(s.name)
             out.append(#"},"datapoints":["#)
             var first = true
             var prefix = TimestampPrefix()
@@ -145,7 +143,7 @@ enum RenderFormat {
     /// `{"name", "start", "step", "values": [...]}`: the TV's compact form of one series.
     static func compact(_ series: Series, to out: inout ByteWriter) {
         out.append(#"{"name":"#)
-        out.append(bytes: JSON.string(series.name).bytes)
+        out.appendJSONString(series.name)
         out.append(#","start":"#)
         out.appendInteger(series.start)
         out.append(#","step":"#)
@@ -244,6 +242,21 @@ struct ByteWriter: ~Copyable {
         storage[count + 2] = pairs[lower]
         storage[count + 3] = pairs[lower + 1]
         count += 4
+    }
+
+    /// A JSON string: copied as it is when nothing in it needs escaping (the common case for metric names).
+    mutating func appendJSONString(_ text: String) {
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            guard !bytes.contains(where: JSON.needsEscaping) else { return false }
+            reserve(bytes.count + 2)
+            storage[count] = UInt8(ascii: "\"")
+            (storage + count + 1).update(from: bytes.baseAddress!, count: bytes.count)
+            storage[count + 1 + bytes.count] = UInt8(ascii: "\"")
+            count += bytes.count + 2
+            return true
+        }
+        if !plain { append(bytes: JSON.string(text).bytes) }
     }
 
     @inline(__always)

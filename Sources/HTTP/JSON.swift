@@ -74,6 +74,12 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
+    /// Whether a byte of a string's UTF-8 is written escaped.
+    @inline(__always)
+    public static func needsEscaping(_ b: UInt8) -> Bool {
+        b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: "&")
+    }
+
     public static func writeString(_ s: String, to out: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))

@@ -30,6 +30,7 @@ public struct GlobSegment: Sendable {
 
     public func matches(_ name: String) -> Bool {
         if let literal { return literal == name }
+        if alternatives == [[.star]] { return !name.utf8.contains(UInt8(ascii: ".")) }
         var name = name
         return name.withUTF8 { bytes in alternatives.contains { Self.match($0, bytes) } }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Testing
 import TestSupport
 import Whisper
@@ -120,6 +121,11 @@ import Whisper
             }
             #expect(String(decoding: text.finish(), as: UTF8.self) == expected, "\(start) by \(step)")
         }
+
+        var strings = ByteWriter(capacity: 2)
+        let texts = ["plain.metric_name-1", "", "quote\"back\\slash", "<script>&", "tab\tnew\nline\u{1}", "é✓"]
+        for text in texts { strings.appendJSONString(text) }
+        #expect(String(decoding: strings.finish(), as: UTF8.self) == texts.map { JSON.string($0).text }.joined())
 
         let floats: [Double] = [0, -0.0, 3, -3, 0.5, 1e15, 1e16, 123.456, -1e-7, 71.23711340206185]
         var out = ByteWriter(capacity: 8)
