@@ -203,10 +203,6 @@ public struct MetricTree: Sendable {
             if File.kind(dir + "/" + literal + ".wsp") == false { out.append((literal, true)) }
             return out
         }
-        return File.listDirectory(dir).compactMap { entry in
-            if entry.name.hasPrefix(".") { return nil }
-            if entry.isDirectory { return (entry.name, false) }
-            return entry.name.hasSuffix(".wsp") ? (String(entry.name.dropLast(4)), true) : nil
-        }
+        return DirectoryListings.shared.children(of: dir)
     }
 }

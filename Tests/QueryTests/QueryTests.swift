@@ -137,6 +137,21 @@ enum FakeTree {
 }
 
 @Suite struct GlobTests {
+    /// Listings are kept while the directory is unchanged; a new or removed series shows at the next request.
+    @Test func findSeesNewAndRemovedSeriesAtOnceThoughListingsAreKept() throws {
+        let tree = FakeTree.tree([Series(name: "app.a", start: 0, end: 10, step: 10, values: [nil])])
+        let dir = tree.root + "/app"
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: dir)
+        #expect(tree.expand("app.*") == ["app.a"])
+        #expect(tree.expand("app.*") == ["app.a"], "served from the kept listing")
+        FileManager.default.createFile(atPath: dir + "/b.wsp", contents: Data())
+        #expect(tree.expand("app.*") == ["app.a", "app.b"])
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -30)], ofItemAtPath: dir)
+        #expect(tree.expand("app.*") == ["app.a", "app.b"])
+        try FileManager.default.removeItem(atPath: dir + "/a.wsp")
+        #expect(tree.expand("app.*") == ["app.b"])
+    }
+
     /// Random well-formed globs against random names, checked with a regular expression built from the glob
     /// (the translation Graphite makes through fnmatch), by Foundation's regex engine.
     @Test func globsMatchAsTheirRegularExpressionsDo() throws {
