@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Posix
+import Synchronization
 
 /// A parsed HTTP response as a test sees it.
 public struct RawResponse: Sendable {
@@ -108,10 +109,22 @@ public func run(_ executable: String, _ arguments: [String], input: String? = ni
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// A fresh temporary directory for one test.
+/// Temporary directories made by this test process, removed when it exits.
+private let madeDirectories = Mutex<[String]>([])
+
+/// A fresh temporary directory for one test; removed when the test process exits.
 public func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "telewall-test-" + UUID().uuidString
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    let first = madeDirectories.withLock { made in
+        made.append(path)
+        return made.count == 1
+    }
+    if first {
+        atexit {
+            for path in madeDirectories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
     return path
 }
 

@@ -1,7 +1,9 @@
 """Starts the real telewall binary on free loopback ports with its own data directory, for end-to-end tests."""
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,7 +34,10 @@ class Service:
 
     def __init__(self, args=(), config=None, data=None, port=None):
         self.args = args
-        self.data = data or tempfile.mkdtemp(prefix="telewall-e2e-")
+        if data is None:
+            data = tempfile.mkdtemp(prefix="telewall-e2e-")
+            atexit.register(shutil.rmtree, data, ignore_errors=True)
+        self.data = data
         self.port = port or free_port()
         self.statsd_port = free_port()
         self.graphite_port = free_port()
