@@ -83,7 +83,10 @@ def build_dashboard(browser, service):
     browser.wait_for("document.getElementById('editor-status').textContent.startsWith('Saved')")
     assert browser.wait_for("document.querySelector('#preview .widget-number .value')?.textContent === '42'")
     assert browser.evaluate("[...document.querySelectorAll('input, select, textarea')].every(i => i.labels && i.labels.length > 0)")
+    browser.evaluate("window.scrollTo(0, 0)")
     browser.screenshot(os.path.join(SHOTS, "dashboard-editor.png"))
+    browser.evaluate("document.getElementById('preview').scrollIntoView()")
+    browser.screenshot(os.path.join(SHOTS, "dashboard-editor-preview.png"))
     browser.click("#share")
     return browser.wait_for("document.querySelector('#share-result code')?.textContent")
 
