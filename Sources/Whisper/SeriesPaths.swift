@@ -23,33 +23,56 @@ public struct SeriesPaths: Sendable {
 
     /// The path of a tenant and series already validated (the write path validates once, when points arrive).
     func validatedPath(tenant: String, series: String) -> String {
-        var path = root
-        path.reserveCapacity(root.utf8.count + tenant.utf8.count + series.utf8.count + 6)
-        path += "/"
-        path += tenant
-        path += "/"
-        for c in series.utf8 { path.unicodeScalars.append(Unicode.Scalar(c == UInt8(ascii: ".") ? UInt8(ascii: "/") : c)) }
-        path += ".wsp"
-        return path
+        let length = root.utf8.count + tenant.utf8.count + series.utf8.count + 6
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var i = 0
+            func put(_ byte: UInt8) {
+                buffer[i] = byte
+                i += 1
+            }
+            for b in root.utf8 { put(b) }
+            put(UInt8(ascii: "/"))
+            for b in tenant.utf8 { put(b) }
+            put(UInt8(ascii: "/"))
+            for b in series.utf8 { put(b == UInt8(ascii: ".") ? UInt8(ascii: "/") : b) }
+            for b in ".wsp".utf8 { put(b) }
+            return i
+        }
     }
 
     /// Series names are dot-separated segments of `[A-Za-z0-9_-]`: at most 255 bytes and 32 segments.
     public static func validate(_ series: String) throws(WhisperError) {
-        let bytes = series.utf8
-        guard !bytes.isEmpty, bytes.count <= maxNameBytes else { throw .invalidName("a series name is 1 to \(maxNameBytes) bytes") }
+        var name = series
+        let problem = name.withUTF8(problem)
+        guard let problem else { return }
+        switch problem {
+        case .length: throw .invalidName("a series name is 1 to \(maxNameBytes) bytes")
+        case .emptySegment: throw .invalidName("series name '\(series.prefix(64))' has an empty segment")
+        case .character: throw .invalidName("series name '\(series.prefix(64))' has a character outside [A-Za-z0-9_.-]")
+        case .segments: throw .invalidName("a series name has at most \(maxSegments) segments")
+        }
+    }
+
+    private enum Problem {
+        case length, emptySegment, character, segments
+    }
+
+    /// What is wrong with a name's bytes, if anything (one pass over contiguous UTF-8).
+    private static func problem(_ bytes: UnsafeBufferPointer<UInt8>) -> Problem? {
+        guard !bytes.isEmpty, bytes.count <= maxNameBytes else { return .length }
         var segments = 1
         var previous: UInt8 = UInt8(ascii: ".")
         for b in bytes {
             if b == UInt8(ascii: ".") {
-                guard previous != UInt8(ascii: ".") else { throw .invalidName("series name '\(series)' has an empty segment") }
+                guard previous != UInt8(ascii: ".") else { return .emptySegment }
                 segments += 1
             } else if !(isLowerAlphanumeric(b) || (b >= 65 && b <= 90) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")) {
-                throw .invalidName("series name '\(series.prefix(64))' has a character outside [A-Za-z0-9_.-]")
+                return .character
             }
             previous = b
         }
-        guard previous != UInt8(ascii: ".") else { throw .invalidName("series name '\(series)' has an empty segment") }
-        guard segments <= maxSegments else { throw .invalidName("a series name has at most \(maxSegments) segments") }
+        guard previous != UInt8(ascii: ".") else { return .emptySegment }
+        return segments <= maxSegments ? nil : .segments
     }
 
     private static func isLowerAlphanumeric(_ b: UInt8) -> Bool {
