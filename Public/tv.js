@@ -60,12 +60,12 @@ const TV = {
   },
 
   markStale(error) {
-    if (!TV.lastUpdate) {
-      const message = document.getElementById("tv-message");
+    const message = document.getElementById("tv-message");
+    if (error.status === 404 || !TV.lastUpdate) {
       message.textContent = error.status === 404 ? "This TV link is not shared any more." : "Waiting for the server…";
       message.hidden = false;
-      return;
     }
+    if (!TV.lastUpdate) return;
     document.body.classList.add("stale");
     document.getElementById("tv-stale").hidden = false;
     TV.showUpdated();

@@ -165,8 +165,11 @@ def test_a_playlist_rotates_its_dashboards(service, browser):
     browser.wait_for("document.getElementById('tv-title').textContent === 'First board'", timeout=12)
     assert browser.console_errors == [], browser.console_errors
 
-    # A revoked link stops showing new data: the page says so instead of going blank on first load.
+    # Revoked while on screen: the picture stays, marked stale, and the page says why; a reload shows the
+    # page for links that are gone.
     service.api("DELETE", f"/api/v1/playlists/{playlist['id']}/share", cookie=tenant.cookie)
-    time.sleep(2.5)
+    browser.wait_for("document.body.classList.contains('stale') && !document.getElementById('tv-message').hidden", timeout=15)
+    assert browser.evaluate("document.getElementById('tv-message').textContent") == "This TV link is not shared any more."
+    assert "This is" in browser.evaluate("document.querySelector('.widget-text .text').textContent")
     browser.navigate(service.url + shared["url"])
     assert browser.evaluate("document.querySelector('h1').textContent") == "This TV link is not shared any more."
