@@ -5,9 +5,7 @@ extension WhisperFile {
     /// are dropped. Of two points with the same timestamp, the one given first wins, as in whisper.
     public func updateMany(_ points: [Point], now: Int) throws(WhisperError) {
         guard !points.isEmpty else { return }
-        let newestFirst = points.enumerated().sorted {
-            $0.element.timestamp != $1.element.timestamp ? $0.element.timestamp > $1.element.timestamp : $0.offset < $1.offset
-        }.map(\.element)
+        let newestFirst = Self.newestFirst(points)
         var archiveIndex = 0
         var batch: [Point] = []
         for point in newestFirst {
@@ -23,6 +21,15 @@ extension WhisperFile {
             batch.append(point)
         }
         if !batch.isEmpty { try updateArchive(archiveIndex, chronological: batch.reversed()) }
+    }
+
+    /// Points by time, newest first; of equal times the one given first comes first (whisper's stable sort).
+    /// Flush-shaped input is already in time order with distinct times: then it is only reversed.
+    static func newestFirst(_ points: [Point]) -> [Point] {
+        if zip(points, points.dropFirst()).allSatisfy({ $0.timestamp < $1.timestamp }) { return points.reversed() }
+        return points.enumerated().sorted {
+            $0.element.timestamp != $1.element.timestamp ? $0.element.timestamp > $1.element.timestamp : $0.offset < $1.offset
+        }.map(\.element)
     }
 
     /// whisper.update: one point, which must be no older than the file's retention and not in the future.
@@ -63,16 +70,28 @@ extension WhisperFile {
         var higher = index
         for lower in (index + 1)..<header.archives.count {
             let lowerStep = header.archives[lower].secondsPerPoint
-            let intervals = Set(aligned.map { $0.timestamp - floorMod($0.timestamp, lowerStep) }).sorted()
+            let intervals = Self.distinctIntervals(aligned, step: lowerStep)
             guard try propagate(intervals, from: higher, to: lower) else { break }
             higher = lower
         }
+    }
+
+    /// The distinct `step`-aligned intervals of chronological points, in order.
+    static func distinctIntervals(_ chronological: [Point], step: Int) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(chronological.count)
+        for point in chronological {
+            let interval = point.timestamp - floorMod(point.timestamp, step)
+            if out.last != interval { out.append(interval) }
+        }
+        return out
     }
 
     /// Packs points into runs of consecutive intervals; of points sharing an interval the last is kept.
     static func contiguousRuns(_ aligned: [Point], step: Int) -> [(start: Int, packed: [UInt8])] {
         var runs: [(start: Int, packed: [UInt8])] = []
         var packed: [UInt8] = []
+        packed.reserveCapacity(aligned.count * WhisperFormat.pointSize)
         var previous = 0
         for (i, point) in aligned.enumerated() {
             if i + 1 < aligned.count && aligned[i + 1].timestamp == point.timestamp { continue }
