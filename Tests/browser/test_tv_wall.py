@@ -79,6 +79,13 @@ def build_dashboard(browser, service):
     browser.fill(f"#widgets [data-index='{n - 1}'] [name=text]", "Deploy freeze until Monday")
     browser.fill(f"#widgets [data-index='{n - 3}'] [name=component]", "db.primary")
 
+    # Arranging: the clock moves up one place, then back down.
+    last = f"#widgets [data-index='{n}']"
+    browser.evaluate(f"[...document.querySelectorAll(\"{last} button\")].find(b => b.textContent === '↑').click()")
+    assert browser.evaluate(f"document.querySelector(\"#widgets [data-index='{n - 1}'] strong\").textContent") == f"{n}. clock"
+    browser.evaluate(f"[...document.querySelectorAll(\"#widgets [data-index='{n - 1}'] button\")].find(b => b.textContent === '↓').click()")
+    assert browser.evaluate(f"document.querySelector(\"{last} strong\").textContent") == f"{n + 1}. clock"
+
     browser.click("#save")
     browser.wait_for("document.getElementById('editor-status').textContent.startsWith('Saved')")
     assert browser.wait_for("document.querySelector('#preview .widget-number .value')?.textContent === '42'")
