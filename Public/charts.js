@@ -27,14 +27,16 @@ const Charts = {
   format(value) {
     if (value === null || value === undefined || !Number.isFinite(value)) return "–";
     const magnitude = Math.abs(value);
-    for (const [limit, suffix] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e4, "k"]]) {
-      if (magnitude >= limit) return Charts.trim(value / limit) + suffix;
+    // Thousands only from 10,000 on: 9,999 still fits in four digits.
+    for (const [from, unit, suffix] of [[1e12, 1e12, "T"], [1e9, 1e9, "G"], [1e6, 1e6, "M"], [1e4, 1e3, "k"]]) {
+      if (magnitude >= from) return Charts.trim(value / unit) + suffix;
     }
     return Charts.trim(value);
   },
 
   trim(value) {
     const magnitude = Math.abs(value);
+    if (magnitude > 0 && magnitude < 0.01) return String(Number(value.toPrecision(3)));
     const digits = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3;
     return String(Number(value.toFixed(digits)));
   },

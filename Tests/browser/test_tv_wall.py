@@ -115,6 +115,9 @@ def check_tv(browser, width, height):
     assert browser.evaluate("document.querySelector('.widget-status .state').textContent") == "NO DATA"
     assert browser.evaluate("document.querySelector('.alert-list').textContent") == "none"
     assert browser.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(5, 8, 13)"
+    # Numbers for a screen across the room: at most four significant digits, k/M/G above 10,000.
+    formatted = browser.evaluate("[42, 73.5, 0.5, 0.000123, 12345, 1234567, -2500000000, NaN].map(Charts.format).join(' ')")
+    assert formatted == "42 73.5 0.5 0.000123 12.3k 1.23M -2.5G –", formatted
     browser.screenshot(os.path.join(SHOTS, f"tv-{width}x{height}.png"))
 
 
