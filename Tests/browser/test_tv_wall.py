@@ -94,6 +94,13 @@ def build_dashboard(browser, service):
     browser.screenshot(os.path.join(SHOTS, "dashboard-editor.png"))
     browser.evaluate("document.getElementById('preview').scrollIntoView()")
     browser.screenshot(os.path.join(SHOTS, "dashboard-editor-preview.png"))
+    # Saved with positions packed first-fit on 12 columns, in order (worked out by hand from the sizes:
+    # numbers 3x1, graph 12x2, status 3x1, alerts 3x2, text 3x1, clock 3x1).
+    positions = browser.evaluate("""fetch('/api/v1/dashboards').then(r => r.json())
+        .then(list => fetch('/api/v1/dashboards/' + list.dashboards[0].id)).then(r => r.json())
+        .then(d => d.widgets.map(w => [w.type, w.position.x, w.position.y, w.position.w, w.position.h]))""")
+    assert positions == [["number", 0, 0, 3, 1], ["number", 3, 0, 3, 1], ["graph", 0, 1, 12, 2], ["status", 6, 0, 3, 1],
+                         ["alerts", 0, 3, 3, 2], ["text", 9, 0, 3, 1], ["clock", 3, 3, 3, 1]], positions
     browser.click("#share")
     return browser.wait_for("document.querySelector('#share-result code')?.textContent")
 
