@@ -7,6 +7,7 @@ public enum AccountsError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidName(String)
     case notFound(String)
     case throttled(retryAfterSeconds: Int)
+    case limitReached(String)
     case migration(String)
 
     public var description: String {
@@ -18,6 +19,7 @@ public enum AccountsError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidName(let why): why
         case .notFound(let what): "\(what) not found"
         case .throttled(let seconds): "too many attempts from this address; retry in \(seconds) s"
+        case .limitReached(let why): why
         case .migration(let why): why
         }
     }

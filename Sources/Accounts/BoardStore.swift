@@ -25,10 +25,13 @@ public struct Board: Sendable, Equatable {
 /// Dashboards, playlists and their share keys. Every query is scoped by tenant: another tenant's id is "not found".
 public struct BoardStore: Sendable {
     public let database: DatabasePool
+    /// Most dashboards (and, apart, most playlists) one tenant may keep.
+    public let maxPerTenant: Int
     private let clock: @Sendable () -> Int64
 
-    public init(database: DatabasePool, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    public init(database: DatabasePool, maxPerTenant: Int = 1000, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.database = database
+        self.maxPerTenant = maxPerTenant
         self.clock = clock
     }
 
@@ -58,6 +61,10 @@ public struct BoardStore: Sendable {
     public func create(_ kind: BoardKind, tenantID: String, document: String) throws -> Board {
         let now = clock()
         let id = try database.write { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(kind.table) WHERE tenant_id = ?", arguments: [tenantID]) ?? 0
+            guard count < maxPerTenant else {
+                throw AccountsError.limitReached("an account keeps at most \(maxPerTenant) \(kind.rawValue)s; delete one first")
+            }
             try db.execute(
                 sql: "INSERT INTO \(kind.table) (tenant_id, document, created_at, updated_at) VALUES (?, ?, ?, ?)",
                 arguments: [tenantID, document, now, now])

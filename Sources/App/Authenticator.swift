@@ -101,6 +101,7 @@ extension AccountsError {
         case .notFound: HTTPError.notFound(description)
         case .throttled(let seconds):
             HTTPError(429, code: "too_many_attempts", description, headers: [Header("Retry-After", String(seconds))])
+        case .limitReached: HTTPError.conflict(description, code: "limit_reached")
         case .migration: HTTPError(500, code: "internal", "internal server error")
         }
     }

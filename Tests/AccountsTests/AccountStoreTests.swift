@@ -199,3 +199,22 @@ func sha256sum(_ text: String) -> String {
     let (_, output) = (try? run("/usr/bin/sha256sum", [path])) ?? (1, "")
     return String(output.prefix(64))
 }
+
+@Suite struct BoardStoreTests {
+    @Test func boardsAreCappedPerTenantAndKind() throws {
+        let fixture = try Fixture()
+        let (a, _) = try fixture.store.createAccount(email: "a@example.com", password: "password-123")
+        let (b, _) = try fixture.store.createAccount(email: "b@example.com", password: "password-123")
+        let boards = BoardStore(database: fixture.database, maxPerTenant: 2)
+        for _ in 0..<2 { _ = try boards.create(.dashboard, tenantID: a.tenantID, document: "{}") }
+        #expect(throws: AccountsError.limitReached("an account keeps at most 2 dashboards; delete one first")) {
+            try boards.create(.dashboard, tenantID: a.tenantID, document: "{}")
+        }
+        // Another kind and another tenant have their own count; deleting makes room.
+        _ = try boards.create(.playlist, tenantID: a.tenantID, document: "{}")
+        _ = try boards.create(.dashboard, tenantID: b.tenantID, document: "{}")
+        try boards.delete(.dashboard, tenantID: a.tenantID, id: try boards.list(.dashboard, tenantID: a.tenantID)[0].id)
+        _ = try boards.create(.dashboard, tenantID: a.tenantID, document: "{}")
+        #expect(try boards.list(.dashboard, tenantID: a.tenantID).count == 2)
+    }
+}
