@@ -122,6 +122,24 @@ import Whisper
         #expect(gone.status == 404 && gone.text.contains("not shared any more"))
     }
 
+    @Test func theTVDataAnswersOddParametersAndCapsPointsPerSeries() throws {
+        let (t, a, _, _) = try setUp()
+        let id = try create(t, a, #"{"title": "Day", "from": "-24h", "widgets": [{"type": "graph", "targets": ["app.web1.requests", "app.web1.requests"]}, {"type": "number", "target": "nosuch.series"}]}"#)
+        let key = try #require(try t.call("POST", "/api/v1/dashboards/\(id)/share", headers: ["Cookie": a]).json["key"] as? String)
+        for query in ["", "?index=-7", "?index=abc", "?points=0", "?points=99999999999999999999999", "?points=100"] {
+            let r = try t.call("GET", "/api/v1/tv/\(key)/data\(query)")
+            #expect(r.status == 200, "\(query)")
+            let series = r.json["series"] as? [String: Any] ?? [:]
+            #expect(series.keys.sorted() == ["app.web1.requests", "nosuch.series"], "each target once: \(query)")
+            let values = (((series["app.web1.requests"] as? [String: Any])?["series"] as? [[String: Any]])?.first?["values"] as? [Any]) ?? []
+            // 24 h at the 60 s archive is 1,440 points; `points` caps it (default 1,000, at least 1, at most 4,000).
+            let cap = query == "?points=100" ? 100 : query == "?points=0" ? 1 : 1000
+            #expect(!values.isEmpty && values.count <= cap, "\(query): \(values.count) values")
+            #expect(((series["nosuch.series"] as? [String: Any])?["series"] as? [Any])?.isEmpty == true)
+        }
+        #expect(try t.call("GET", "/api/v1/tv/\(String(repeating: "k", count: 5000))/data").status == 404)
+    }
+
     @Test func dashboardsAndShareKeysStayWithinTheirTenant() throws {
         let (t, a, b, _) = try setUp()
         let id = try create(t, a)
