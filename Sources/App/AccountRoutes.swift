@@ -52,8 +52,8 @@ struct AccountRoutes: Sendable {
         let account = try auth.readerAccount(request)
         let u = usage(account.tenantID)
         let usage: JSON = [
-            "metrics": .number(Double(u.keys)), "lines": .number(Double(u.lines)), "dropped_over_quota": .number(Double(u.droppedOverQuota)),
-            "bad_lines": .number(Double(u.badLines)),
+            "metrics": .number(Double(u.keys)), "lines": .number(Double(u.counts.lines)), "dropped_over_quota": .number(Double(u.counts.droppedOverQuota)),
+            "bad_lines": .number(Double(u.counts.badLines)),
         ]
         return .json(["account": Self.json(account), "tenant": ["id": .string(account.tenantID)], "usage": usage])
     }

@@ -10,8 +10,18 @@ final class Authenticator: Sendable {
     static let sessionCookie = "tw_session"
     let store: AccountStore
     let boards: BoardStore
-    private let accounts = TTLCache<Account?>(seconds: 2)
-    private let shares = TTLCache<Board?>(seconds: 2)
+    private let sessions = TTLCache<Account?>(seconds: 2)
+    private let readKeys = TTLCache<Account?>(seconds: 2)
+    private let ingestTokens = TTLCache<Account?>(seconds: 2)
+    private let shares = TTLCache<Share?>(seconds: 2)
+
+    /// What a live share key opens: its board, the dashboards it shows (one, or a playlist's in order; ids
+    /// deleted since are skipped) and the targets of those dashboards, the only series it may read.
+    struct Share: Sendable {
+        let board: Board
+        let dashboards: [Board]
+        let allowedTargets: Set<String>
+    }
 
     init(store: AccountStore) {
         self.store = store
@@ -19,11 +29,11 @@ final class Authenticator: Sendable {
     }
 
     /// Logging out takes effect at once, not after the cache's time.
-    func forget(session id: String) { accounts.forget("s:" + id) }
+    func forget(session id: String) { sessions.forget(id) }
 
     /// The account of the session cookie; 401 without one.
     func sessionAccount(_ request: Request) throws -> Account {
-        guard let id = request.cookie(Self.sessionCookie), !id.isEmpty, let account = try accounts.value("s:" + id, { try store.account(forSession: id) }) else {
+        guard let id = request.cookie(Self.sessionCookie), !id.isEmpty, let account = try sessions.value(id, { try store.account(forSession: id) }) else {
             throw HTTPError.unauthorized("log in first")
         }
         return account
@@ -33,7 +43,7 @@ final class Authenticator: Sendable {
     func readerAccount(_ request: Request) throws -> Account {
         if let bearer = request.bearerToken {
             if let account = try readKeyAccount(bearer) { return account }
-            if try accounts.value("t:" + bearer, { try store.account(forSecret: bearer, kind: .ingestToken) }) != nil {
+            if try ingestTokens.value(bearer, { try store.account(forSecret: bearer, kind: .ingestToken) }) != nil {
                 throw HTTPError.forbidden("an ingest token can only write; use a read key")
             }
             throw HTTPError.unauthorized("unknown or revoked read key")
@@ -42,13 +52,18 @@ final class Authenticator: Sendable {
     }
 
     private func readKeyAccount(_ key: String) throws -> Account? {
-        try accounts.value("k:" + key) { try store.account(forSecret: key, kind: .readKey) }
+        try readKeys.value(key) { try store.account(forSecret: key, kind: .readKey) }
     }
 
-    /// The board a live share key opens, or nil; cached like credentials, so a revoked key stops within 2 s.
-    func sharedBoard(key: String) throws -> Board? {
+    /// What a live share key opens, or nil; cached like credentials, so a revoked key stops within 2 s.
+    func share(key: String) throws -> Share? {
         guard !key.isEmpty, key.utf8.count <= 64 else { return nil }
-        return try shares.value(key) { try boards.board(forShareKey: key) }
+        return try shares.value(key) {
+            guard let board = try boards.board(forShareKey: key) else { return nil }
+            let dashboards = board.kind == .dashboard ? [board] : try playlistDashboards(board)
+            let targets = dashboards.flatMap { BoardDocument.targets(of: JSON.parse(Array($0.document.utf8)) ?? .null) }
+            return Share(board: board, dashboards: dashboards, allowedTargets: Set(targets))
+        }
     }
 
     /// A reader of series: a session or read key reads the whole tenant; a share key (as `Bearer`) reads only the
@@ -56,22 +71,11 @@ final class Authenticator: Sendable {
     func seriesReader(_ request: Request) throws -> (tenantID: String, allowedTargets: Set<String>?) {
         guard let bearer = request.bearerToken else { return (try sessionAccount(request).tenantID, nil) }
         if let account = try readKeyAccount(bearer) { return (account.tenantID, nil) }
-        if let board = try sharedBoard(key: bearer) { return (board.tenantID, try allowedTargets(of: board)) }
+        if let share = try share(key: bearer) { return (share.board.tenantID, share.allowedTargets) }
         return (try readerAccount(request).tenantID, nil)
     }
 
-    private func allowedTargets(of board: Board) throws -> Set<String> {
-        let documents: [JSON]
-        if board.kind == .dashboard {
-            documents = [JSON.parse(Array(board.document.utf8)) ?? .null]
-        } else {
-            documents = try playlistDashboards(board).map { JSON.parse(Array($0.document.utf8)) ?? .null }
-        }
-        return Set(documents.flatMap(BoardDocument.targets))
-    }
-
-    /// The dashboards of a playlist, in its order; ids deleted since are skipped.
-    func playlistDashboards(_ playlist: Board) throws -> [Board] {
+    private func playlistDashboards(_ playlist: Board) throws -> [Board] {
         guard case .array(let ids) = JSON.parse(Array(playlist.document.utf8))?["dashboards"] ?? .null else { return [] }
         return ids.compactMap { id in
             id.numberValue.flatMap { try? boards.board(.dashboard, tenantID: playlist.tenantID, id: Int64($0)) }

@@ -105,7 +105,7 @@ enum BoardDocument {
 
     private static func unknownFunction(in expression: TargetExpression) -> String? {
         guard case .call(let name, let arguments, let keywords) = expression else { return nil }
-        if !Functions.names.contains(name) { return name }
+        if !Functions.isKnown(name) { return name }
         return (arguments + keywords.values).lazy.compactMap(unknownFunction).first
     }
 

@@ -96,7 +96,7 @@ struct BoardRoutes: Sendable {
 
     /// The TV page for a live share key; a revoked or unknown key is a 404 page that says so.
     private func tvPage(_ request: Request) throws -> Response {
-        guard try auth.sharedBoard(key: request.pathParameters["key"] ?? "") != nil else {
+        guard try auth.share(key: request.pathParameters["key"] ?? "") != nil else {
             var gone = page(request, "/tv-gone.html")
             gone.status = 404
             return gone
@@ -107,19 +107,19 @@ struct BoardRoutes: Sendable {
     /// Everything a TV shows in one answer: the dashboard and the series of all its widgets. For a playlist,
     /// `index` picks the dashboard (modulo the playlist's length).
     private func tvData(_ request: Request) throws -> Response {
-        guard let board = try auth.sharedBoard(key: request.pathParameters["key"] ?? "") else {
+        guard let share = try auth.share(key: request.pathParameters["key"] ?? "") else {
             throw HTTPError.notFound("this TV link is not shared (any more)")
         }
-        guard board.kind == .playlist else { return try data(for: Self.withID(board), tenantID: board.tenantID, request) }
-        let dashboards = try auth.playlistDashboards(board)
+        let dashboards = share.dashboards
         guard !dashboards.isEmpty else { throw HTTPError.notFound("this playlist has no dashboards left") }
+        guard share.board.kind == .playlist else { return try data(for: Self.withID(dashboards[0]), tenantID: share.board.tenantID, request) }
         let index = Int((Int(request.query("index") ?? "0") ?? 0).magnitude % UInt(dashboards.count))
-        let playlist = Self.document(board)
+        let playlist = Self.document(share.board)
         let info: JSON = [
             "title": playlist["title"] ?? .null, "dwell": playlist["dwell"] ?? .number(30), "count": .number(Double(dashboards.count)),
             "index": .number(Double(index)),
         ]
-        return try data(for: Self.withID(dashboards[index]), tenantID: board.tenantID, request, playlist: info)
+        return try data(for: Self.withID(dashboards[index]), tenantID: share.board.tenantID, request, playlist: info)
     }
 
     private func dashboardData(_ request: Request) throws -> Response {

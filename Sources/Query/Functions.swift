@@ -54,6 +54,8 @@ public enum Functions {
     /// The list `/functions` describes, sorted.
     public static var names: [String] { table.keys.sorted() }
 
+    public static func isKnown(_ name: String) -> Bool { table[name] != nil }
+
     // MARK: - Combining
 
     /// How a combining function folds the known (non-null) values of a row, in series order.
@@ -71,7 +73,7 @@ public enum Functions {
     /// per row: the same additions in the same order as folding row by row, without building rows.
     static func combined(_ name: String, _ series: [Series], _ fold: Fold) -> Series? {
         let list = normalize(series)
-        guard let first = list.first else { return nil }
+        guard !list.isEmpty else { return nil }
         let length = list.map(\.values.count).max() ?? 0
         var accumulator = [Double](repeating: 0, count: length)
         var known = [Int](repeating: 0, count: length)
@@ -101,8 +103,7 @@ public enum Functions {
             guard known[i] > 0 else { return nil }
             return fold == .average ? accumulator[i] / Double(known[i]) : accumulator[i]
         }
-        let label = "\(name)(\(uniquePaths(list)))"
-        return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)
+        return combinedSeries(name, list, values)
     }
 
     /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
@@ -114,7 +115,7 @@ public enum Functions {
 
     static func combined(_ name: String, _ series: [Series], _ reducer: ([Double?]) -> Double?) -> Series? {
         let list = normalize(series)
-        guard let first = list.first else { return nil }
+        guard !list.isEmpty else { return nil }
         let length = list.map(\.values.count).max() ?? 0
         var row: [Double?] = []  // reused for every row
         row.reserveCapacity(list.count)
@@ -123,8 +124,13 @@ public enum Functions {
             for s in list { row.append(i < s.values.count ? s.values[i] : nil) }
             return reducer(row)
         }
+        return combinedSeries(name, list, values)
+    }
+
+    /// `name(a,b,...)` over the normalized (non-empty) list, spanning all of it at its common step.
+    private static func combinedSeries(_ name: String, _ list: [Series], _ values: [Double?]) -> Series {
         let label = "\(name)(\(uniquePaths(list)))"
-        return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: first.step, values: values)
+        return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: list[0].step, values: values)
     }
 
     private static func uniquePaths(_ list: [Series]) -> String {

@@ -16,12 +16,7 @@ public struct Bucket: Sendable {
     public var timers: [String: TimerValues] = [:]
     public var gauges: [String: [GaugeChange]] = [:]
     public var sets: [String: Set<String>] = [:]
-    public var packets = 0
-    public var lines = 0
-    public var badLines = 0
-    public var droppedOverQuota = 0
-    public var serviceChecks = 0
-    public var events = 0
+    public var counts = LineCounts()
 
     public init() {}
 
@@ -49,12 +44,7 @@ public struct Bucket: Sendable {
         }
         gauges.merge(other.gauges, uniquingKeysWith: +)
         sets.merge(other.sets) { $0.union($1) }
-        packets += other.packets
-        lines += other.lines
-        badLines += other.badLines
-        droppedOverQuota += other.droppedOverQuota
-        serviceChecks += other.serviceChecks
-        events += other.events
+        counts += other.counts
     }
 
     /// Metric keys this bucket names.
@@ -68,5 +58,26 @@ public struct Bucket: Sendable {
         removed += gauges.removeValue(forKey: key)?.count ?? 0
         removed += sets.removeValue(forKey: key)?.count ?? 0
         return removed
+    }
+}
+
+/// What a tenant sent, counted: per flush in a `Bucket`, since the start in `TenantState.Usage`.
+public struct LineCounts: Sendable, Equatable {
+    public var packets = 0
+    public var lines = 0
+    public var badLines = 0
+    public var droppedOverQuota = 0
+    public var serviceChecks = 0
+    public var events = 0
+
+    public init() {}
+
+    static func += (total: inout LineCounts, more: LineCounts) {
+        total.packets += more.packets
+        total.lines += more.lines
+        total.badLines += more.badLines
+        total.droppedOverQuota += more.droppedOverQuota
+        total.serviceChecks += more.serviceChecks
+        total.events += more.events
     }
 }

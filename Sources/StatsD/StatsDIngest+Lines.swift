@@ -69,13 +69,13 @@ extension StatsDIngest {
                     }
                     if run.tenant == nil { run = Run(tenant: tenant, buckets: &buckets) }
                     if !seen.contains(tenant) { seen.append(tenant) }
-                    run.bucket.lines += 1
+                    run.bucket.counts.lines += 1
                     if run.allowance == 0 && !run.blocked {
                         run.allowance = quota.lease(tenant, second: second, from: limiter)
                         run.blocked = run.allowance == 0
                     }
                     guard run.allowance > 0 else {
-                        run.bucket.droppedOverQuota += 1
+                        run.bucket.counts.droppedOverQuota += 1
                         totals.dropped += 1
                         continue
                     }
@@ -89,16 +89,16 @@ extension StatsDIngest {
                     do {
                         switch try StatsDLine.parse(Substring(String(decoding: line, as: UTF8.self))) {
                         case .metric(_, let key, let samples): for s in samples { run.bucket.record(key, s) }
-                        case .serviceCheck: run.bucket.serviceChecks += 1; totals.serviceChecks += 1
-                        case .event: run.bucket.events += 1; totals.events += 1
+                        case .serviceCheck: run.bucket.counts.serviceChecks += 1; totals.serviceChecks += 1
+                        case .event: run.bucket.counts.events += 1; totals.events += 1
                         }
                     } catch {
-                        run.bucket.badLines += 1
+                        run.bucket.counts.badLines += 1
                         totals.bad += 1
                     }
                 }
                 run.end(into: &buckets, quota: &quota)
-                for tenant in seen { buckets[tenant, default: Bucket()].packets += 1 }
+                for tenant in seen { buckets[tenant, default: Bucket()].counts.packets += 1 }
             }
         }
         stats.packets.add(datagrams.count, ordering: .relaxed)
@@ -149,15 +149,15 @@ extension StatsDIngest {
                 for line in kept {
                     switch line {
                     case .metric(_, let key, let samples): for s in samples { bucket.record(key, s) }
-                    case .serviceCheck: bucket.serviceChecks += 1; checks += 1
-                    case .event: bucket.events += 1; events += 1
+                    case .serviceCheck: bucket.counts.serviceChecks += 1; checks += 1
+                    case .event: bucket.counts.events += 1; events += 1
                     }
                 }
                 let bad = routed.badLines[tenant] ?? 0
-                bucket.lines += lines.count + bad
-                bucket.badLines += bad
-                bucket.droppedOverQuota += lines.count - kept.count
-                bucket.packets += routed.packets[tenant] ?? 0
+                bucket.counts.lines += lines.count + bad
+                bucket.counts.badLines += bad
+                bucket.counts.droppedOverQuota += lines.count - kept.count
+                bucket.counts.packets += routed.packets[tenant] ?? 0
                 buckets[tenant] = bucket
             }
         }
@@ -207,10 +207,10 @@ extension StatsDIngest {
             for tenant in Set(points.keys).union(bad.keys) {
                 var bucket = buckets[tenant] ?? Bucket()
                 let count = points[tenant]?.count ?? 0
-                bucket.lines += count + (bad[tenant] ?? 0)
-                bucket.badLines += bad[tenant] ?? 0
-                bucket.droppedOverQuota += count - (admitted[tenant] ?? 0)
-                bucket.packets += 1
+                bucket.counts.lines += count + (bad[tenant] ?? 0)
+                bucket.counts.badLines += bad[tenant] ?? 0
+                bucket.counts.droppedOverQuota += count - (admitted[tenant] ?? 0)
+                bucket.counts.packets += 1
                 buckets[tenant] = bucket
             }
         }

@@ -10,11 +10,7 @@ public struct TenantState: Sendable {
 
     public struct Usage: Sendable, Equatable {
         public var keys = 0
-        public var lines = 0
-        public var badLines = 0
-        public var droppedOverQuota = 0
-        public var serviceChecks = 0
-        public var events = 0
+        public var counts = LineCounts()
 
         public init() {}
     }
@@ -41,12 +37,12 @@ public struct TenantState: Sendable {
         var bucket = incoming
         var room = maxKeys - usage.keys
         for key in bucket.keys.sorted() where !knows(key) {
-            if room > 0 { room -= 1 } else { bucket.droppedOverQuota += bucket.remove(key) }
+            if room > 0 { room -= 1 } else { bucket.counts.droppedOverQuota += bucket.remove(key) }
         }
-        bucket.counters["statsd.bad_lines_seen"] = Double(bucket.badLines)
-        bucket.counters["statsd.metrics_received"] = Double(bucket.lines)
-        bucket.counters["statsd.packets_received"] = Double(bucket.packets)
-        bucket.counters["statsd.dropped_over_quota"] = Double(bucket.droppedOverQuota)
+        bucket.counters["statsd.bad_lines_seen"] = Double(bucket.counts.badLines)
+        bucket.counters["statsd.metrics_received"] = Double(bucket.counts.lines)
+        bucket.counters["statsd.packets_received"] = Double(bucket.counts.packets)
+        bucket.counters["statsd.dropped_over_quota"] = Double(bucket.counts.droppedOverQuota)
         record(bucket, now: now)
         expire(now: now, idleExpiry: idleExpiry)
 
@@ -83,12 +79,8 @@ public struct TenantState: Sendable {
             }
             gauges[key] = (value!, now)
         }
-        if bucket.lines > 0 || bucket.packets > 0 { lastActive = now }
-        usage.lines += bucket.lines
-        usage.badLines += bucket.badLines
-        usage.droppedOverQuota += bucket.droppedOverQuota
-        usage.serviceChecks += bucket.serviceChecks
-        usage.events += bucket.events
+        if bucket.counts.lines > 0 || bucket.counts.packets > 0 { lastActive = now }
+        usage.counts += bucket.counts
     }
 
     private mutating func expire(now: Int, idleExpiry: Int) {
