@@ -9,16 +9,21 @@ public struct SeriesPaths: Sendable {
     public init(root: String) { self.root = root }
 
     public func tenantDirectory(_ tenant: String) throws(WhisperError) -> String {
-        guard !tenant.isEmpty, tenant.utf8.count <= 64, tenant.utf8.allSatisfy({ Self.isLowerAlphanumeric($0) }) else {
-            throw .invalidName("tenant id '\(tenant.prefix(70))' is not [a-z0-9]{1,64}")
-        }
+        try Self.validate(tenant: tenant)
         return root + "/" + tenant
     }
 
     /// The file of `series` for `tenant`, or `.invalidName` saying why the name cannot be a series.
     public func path(tenant: String, series: String) throws(WhisperError) -> String {
         try Self.validate(series)
-        return try tenantDirectory(tenant) + "/" + series.split(separator: ".").joined(separator: "/") + ".wsp"
+        try Self.validate(tenant: tenant)
+        return validatedPath(tenant: tenant, series: series)
+    }
+
+    static func validate(tenant: String) throws(WhisperError) {
+        guard !tenant.isEmpty, tenant.utf8.count <= 64, tenant.utf8.allSatisfy({ isLowerAlphanumeric($0) }) else {
+            throw .invalidName("tenant id '\(tenant.prefix(70))' is not [a-z0-9]{1,64}")
+        }
     }
 
     /// The path of a tenant and series already validated (the write path validates once, when points arrive).

@@ -97,7 +97,7 @@ public final class WriteBackCache: Sendable {
     @discardableResult
     public func add(tenant: String, series: String, points: [Point]) -> Bool {
         guard !points.isEmpty else { return true }
-        guard (try? paths.tenantDirectory(tenant)) != nil, (try? SeriesPaths.validate(series)) != nil else {
+        guard (try? SeriesPaths.validate(tenant: tenant)) != nil, (try? SeriesPaths.validate(series)) != nil else {
             stats.invalid.add(points.count, ordering: .relaxed)
             return false
         }
@@ -116,7 +116,7 @@ public final class WriteBackCache: Sendable {
     /// the rest were invalid names or past the budget, and are counted as such.
     @discardableResult
     public func add(tenant: String, flush: [(series: String, point: Point)]) -> Int {
-        guard (try? paths.tenantDirectory(tenant)) != nil else {
+        guard (try? SeriesPaths.validate(tenant: tenant)) != nil else {
             stats.invalid.add(flush.count, ordering: .relaxed)
             return 0
         }
