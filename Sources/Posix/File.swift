@@ -21,6 +21,11 @@ public enum File {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// Tells the kernel the file is read at random places: a read brings in only the pages it asks for.
+    public static func adviseRandomAccess(_ fd: FileDescriptor) {
+        _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_RANDOM)
+    }
+
     /// Reads exactly `count` bytes at `offset`; fewer only at end of file.
     public static func read(_ fd: FileDescriptor, count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

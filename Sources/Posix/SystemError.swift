@@ -28,9 +28,10 @@ public enum IOResult<Value> {
 extension IOResult: Sendable where Value: Sendable {}
 
 /// The one funnel for system calls: retries `EINTR`, maps `EAGAIN` to `.wouldBlock`,
-/// throws `SystemError` for anything else and traps on `EBADF`, which is always a bug.
+/// throws `SystemError` for anything else and traps on `EBADF`, which is always a bug. The name is only
+/// built when there is an error to report.
 @inline(__always)
-func syscall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(SystemError) -> IOResult<T> {
+func syscall<T: FixedWidthInteger>(_ name: @autoclosure () -> String, _ body: () -> T) throws(SystemError) -> IOResult<T> {
     while true {
         let result = body()
         if result >= 0 { return .done(result) }
@@ -38,17 +39,17 @@ func syscall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(Syste
         switch err {
         case EINTR: continue
         case EAGAIN, EWOULDBLOCK: return .wouldBlock
-        case EBADF: preconditionFailure("\(name): bad file descriptor")
-        default: throw SystemError(call: name, errno: err)
+        case EBADF: preconditionFailure("\(name()): bad file descriptor")
+        default: throw SystemError(call: name(), errno: err)
         }
     }
 }
 
 /// A blocking call: `.wouldBlock` cannot happen, so the value is returned directly.
 @inline(__always)
-func blockingSyscall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(SystemError) -> T {
-    switch try syscall(name, body) {
+func blockingSyscall<T: FixedWidthInteger>(_ name: @autoclosure () -> String, _ body: () -> T) throws(SystemError) -> T {
+    switch try syscall(name(), body) {
     case .done(let value): return value
-    case .wouldBlock: throw SystemError(call: name, errno: EAGAIN)
+    case .wouldBlock: throw SystemError(call: name(), errno: EAGAIN)
     }
 }

@@ -1,12 +1,21 @@
 import Posix
 import Synchronization
 
-/// A bounded set of open Whisper files, least recently used closed first. A file in use by another thread
+/// A bounded set of open Whisper files; past the bound a file not used lately is closed (the clock algorithm,
+/// close to least-recently-used at O(1) per open). A file in use by another thread
 /// stays open until that thread lets go of it (files close when their last reference goes).
 final class OpenFiles: Sendable {
+    /// One slot of the clock: a file and whether it was used again since it was opened or the hand last passed it.
+    private struct Slot {
+        let file: WhisperFile
+        var referenced: Bool
+    }
+
+    /// The files of a shard on a clock (second chance): a used file is passed over once before it is closed.
     private struct State {
-        var files: [String: (file: WhisperFile, lastUse: UInt64)] = [:]
-        var tick: UInt64 = 0
+        var slots: [Slot] = []
+        var index: [String: Int] = [:]
+        var hand = 0
         /// Headers and base intervals of files closed to make room, so reopening them reads nothing.
         var closed: [String: WhisperFile.Remembered] = [:]
     }
@@ -27,7 +36,7 @@ final class OpenFiles: Sendable {
         self.capacity = max(1, capacity / shards)
     }
 
-    var count: Int { shards.reduce(0) { total, shard in total + shard.state.withLock { $0.files.count } } }
+    var count: Int { shards.reduce(0) { total, shard in total + shard.state.withLock { $0.slots.count } } }
 
     private func shard(_ path: String) -> Shard { shards[Int(UInt(bitPattern: path.hashValue) % UInt(shards.count))] }
 
@@ -64,34 +73,41 @@ final class OpenFiles: Sendable {
     func removeAll() {
         for shard in shards {
             shard.state.withLock {
-                $0.files.removeAll()
-                $0.closed.removeAll()
+                $0 = State()
             }
         }
     }
 
     private func touch(_ path: String) -> WhisperFile? {
         shard(path).state.withLock { s in
-            guard let index = s.files.index(forKey: path) else { return nil }
-            s.tick += 1
-            s.files.values[index].lastUse = s.tick
-            return s.files.values[index].file
+            guard let i = s.index[path] else { return nil }
+            s.slots[i].referenced = true
+            return s.slots[i].file
         }
     }
 
     private func insert(_ file: WhisperFile) {
         shard(file.path).state.withLock { s in
-            s.tick += 1
-            s.files[file.path] = (file, s.tick)
-            // Past capacity the least recently used eighth goes at once: one sort per many inserts.
-            if s.files.count > capacity {
-                let victims = s.files.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(max(1, capacity / 8))
-                if s.closed.count > Self.maxRemembered { s.closed.removeAll() }
-                for (path, entry) in victims {
-                    s.closed[path] = entry.file.remembered
-                    s.files.removeValue(forKey: path)
-                }
+            if let i = s.index[file.path] {
+                s.slots[i] = Slot(file: file, referenced: false)
+                return
             }
+            guard s.slots.count >= capacity else {
+                s.index[file.path] = s.slots.count
+                s.slots.append(Slot(file: file, referenced: false))
+                return
+            }
+            while s.slots[s.hand].referenced {
+                s.slots[s.hand].referenced = false
+                s.hand = (s.hand + 1) % s.slots.count
+            }
+            let victim = s.slots[s.hand].file
+            if s.closed.count > Self.maxRemembered { s.closed.removeAll() }
+            s.closed[victim.path] = victim.remembered
+            s.index[victim.path] = nil
+            s.index[file.path] = s.hand
+            s.slots[s.hand] = Slot(file: file, referenced: false)
+            s.hand = (s.hand + 1) % s.slots.count
         }
     }
 }

@@ -44,6 +44,7 @@ public final class WhisperFile: Sendable {
         do { fd = try File.open(path, writable ? .readWrite : .readOnly) } catch {
             throw error.isNotFound ? .notFound(path: path) : .io(path: path, error: error.description)
         }
+        File.adviseRandomAccess(fd)
         do {
             let (inode, size) = try File.identity(fd)
             if let remembered, remembered.inode == inode, remembered.header.fileSize == size {
