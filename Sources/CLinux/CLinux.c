@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -30,3 +31,5 @@ void cl_malloc_thresholds(int mmap_threshold, int trim_threshold) {
     mallopt(M_MMAP_THRESHOLD, mmap_threshold);
     mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }
+
+const int cl_o_noatime = O_NOATIME;

@@ -10,13 +10,20 @@ public enum File {
         case createExclusive
     }
 
-    public static func open(_ path: String, _ mode: Mode) throws(SystemError) -> FileDescriptor {
+    /// Opens a file. With `keepAccessTime: false` reads do not update its access time (`O_NOATIME`, which only
+    /// the file's owner may ask for; for anyone else the flag is left out).
+    public static func open(_ path: String, _ mode: Mode, keepAccessTime: Bool = true) throws(SystemError) -> FileDescriptor {
         let flags: Int32 =
             switch mode {
             case .readOnly: O_RDONLY
             case .readWrite: O_RDWR
             case .createExclusive: O_RDWR | O_CREAT | O_EXCL
             }
+        if !keepAccessTime {
+            let fd = Glibc.open(path, flags | O_CLOEXEC | cl_o_noatime, 0o644)
+            if fd >= 0 { return FileDescriptor(rawValue: fd) }
+            if cl_errno() != EPERM { throw SystemError(call: "open(\(path))", errno: cl_errno()) }
+        }
         let fd = try blockingSyscall("open(\(path))") { Glibc.open(path, flags | O_CLOEXEC, 0o644) }
         return FileDescriptor(rawValue: fd)
     }

@@ -41,7 +41,7 @@ public final class WhisperFile: Sendable {
     /// intervals are taken from there instead of being read again.
     static func open(_ path: String, writable: Bool, remembered: Remembered?) throws(WhisperError) -> WhisperFile {
         let fd: FileDescriptor
-        do { fd = try File.open(path, writable ? .readWrite : .readOnly) } catch {
+        do { fd = try File.open(path, writable ? .readWrite : .readOnly, keepAccessTime: false) } catch {
             throw error.isNotFound ? .notFound(path: path) : .io(path: path, error: error.description)
         }
         File.adviseRandomAccess(fd)
@@ -51,7 +51,12 @@ public final class WhisperFile: Sendable {
                 return WhisperFile(path: path, fd: fd, header: remembered.header, inode: inode, bases: remembered.bases)
             }
             let head = try File.read(fd, count: min(size, WhisperFormat.metadataSize + WhisperFormat.maxArchives * WhisperFormat.archiveInfoSize), at: 0)
-            return WhisperFile(path: path, fd: fd, header: try WhisperHeader.decode(head, fileSize: size), inode: inode)
+            let header = try WhisperHeader.decode(head, fileSize: size)
+            // The finest archive starts right after the header, so its base interval usually came with it.
+            var bases = [Int](repeating: 0, count: header.archives.count)
+            let first = header.archives[0].offset
+            if first + WhisperFormat.pointSize <= head.count { bases[0] = Int(BigEndian.read32(head, first)) }
+            return WhisperFile(path: path, fd: fd, header: header, inode: inode, bases: bases)
         } catch let problem as WhisperProblem {
             fd.close()
             throw .corrupt(path: path, problem: problem.text)

@@ -41,6 +41,18 @@ public final class WriteBackCache: Sendable {
         var pending: [SeriesKey: [Point]] = [:]
         /// Taken by the writer and being written: still visible to reads.
         var writing: [SeriesKey: [Point]] = [:]
+
+        /// Buffers points of a series; false when its name is invalid. A name is checked when the series enters
+        /// `pending`, not again for each point while it waits there.
+        mutating func append(_ points: some Collection<Point>, to key: SeriesKey) -> Bool {
+            if let index = pending.index(forKey: key) {
+                pending.values[index].append(contentsOf: points)
+                return true
+            }
+            guard (try? SeriesPaths.validate(key.series)) != nil else { return false }
+            pending[key] = Array(points)
+            return true
+        }
     }
 
     public let paths: SeriesPaths
@@ -97,52 +109,54 @@ public final class WriteBackCache: Sendable {
     @discardableResult
     public func add(tenant: String, series: String, points: [Point]) -> Bool {
         guard !points.isEmpty else { return true }
-        guard (try? SeriesPaths.validate(tenant: tenant)) != nil, (try? SeriesPaths.validate(series)) != nil else {
+        guard (try? SeriesPaths.validate(tenant: tenant)) != nil else {
             stats.invalid.add(points.count, ordering: .relaxed)
             return false
         }
-        let buffered = stats.buffered.add(points.count, ordering: .relaxed).newValue
-        guard buffered <= options.maxBufferedPoints else {
-            stats.buffered.subtract(points.count, ordering: .relaxed)
-            stats.dropped.add(points.count, ordering: .relaxed)
+        let allowed = reserve(points.count)
+        guard allowed == points.count else {
+            stats.buffered.subtract(allowed, ordering: .relaxed)
+            stats.dropped.add(allowed, ordering: .relaxed)
             return false
         }
         let key = SeriesKey(tenant: tenant, series: series)
-        shards[shardIndex(key)].lock.withLock { $0.pending[key, default: []].append(contentsOf: points) }
+        guard shards[shardIndex(key)].lock.withLock({ $0.append(points, to: key) }) else {
+            stats.buffered.subtract(points.count, ordering: .relaxed)
+            stats.invalid.add(points.count, ordering: .relaxed)
+            return false
+        }
         return true
     }
 
-    /// Buffers one flush of a tenant: one point per series, each shard locked once. Returns how many were taken;
-    /// the rest were invalid names or past the budget, and are counted as such.
+    /// Buffers one flush of a tenant: one point per series. Returns how many were taken; the rest were invalid
+    /// names or past the budget (the flush's last points), and are counted as such.
     @discardableResult
     public func add(tenant: String, flush: [(series: String, point: Point)]) -> Int {
         guard (try? SeriesPaths.validate(tenant: tenant)) != nil else {
             stats.invalid.add(flush.count, ordering: .relaxed)
             return 0
         }
-        var byShard = [[(SeriesKey, Point)]](repeating: [], count: shards.count)
-        for (series, point) in flush {
-            guard (try? SeriesPaths.validate(series)) != nil else {
-                stats.invalid.add(1, ordering: .relaxed)
-                continue
-            }
-            let key = SeriesKey(tenant: tenant, series: series)
-            byShard[shardIndex(key)].append((key, point))
-        }
+        let allowed = reserve(flush.count)
         var accepted = 0
-        for (index, entries) in byShard.enumerated() where !entries.isEmpty {
-            let room = options.maxBufferedPoints - stats.buffered.add(entries.count, ordering: .relaxed).newValue
-            let taken = room >= 0 ? entries.count : max(0, entries.count + room)
-            if taken < entries.count {
-                stats.buffered.subtract(entries.count - taken, ordering: .relaxed)
-                stats.dropped.add(entries.count - taken, ordering: .relaxed)
-            }
-            shards[index].lock.withLock { shard in
-                for (key, point) in entries.prefix(taken) { shard.pending[key, default: []].append(point) }
-            }
-            accepted += taken
+        for i in 0..<allowed {
+            let key = SeriesKey(tenant: tenant, series: flush[i].series)
+            if shards[shardIndex(key)].lock.withLock({ $0.append(CollectionOfOne(flush[i].point), to: key) }) { accepted += 1 }
+        }
+        if accepted < allowed {
+            stats.buffered.subtract(allowed - accepted, ordering: .relaxed)
+            stats.invalid.add(allowed - accepted, ordering: .relaxed)
         }
         return accepted
+    }
+
+    /// Takes room for `count` points in the budget; returns how many fit (the rest are counted as dropped).
+    private func reserve(_ count: Int) -> Int {
+        let over = stats.buffered.add(count, ordering: .relaxed).newValue - options.maxBufferedPoints
+        guard over > 0 else { return count }
+        let refused = min(count, over)
+        stats.buffered.subtract(refused, ordering: .relaxed)
+        stats.dropped.add(refused, ordering: .relaxed)
+        return count - refused
     }
 
     /// whisper.fetch over the file merged with the buffered points (which win in the finest archive).

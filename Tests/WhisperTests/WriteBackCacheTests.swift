@@ -74,6 +74,21 @@ import TestSupport
         #expect(c.add(tenant: "t", series: "c", points: [Point(Self.now, 1), Point(Self.now - 10, 1)]))
     }
 
+    @Test func aFlushTakesWhatFitsAndCountsBadNamesAndTheOverflow() throws {
+        let dir = temporaryDirectory()
+        let c = cache(dir, budget: 4)
+        let flush = ["a", "../x", "b", "c", "d", "e"].map { (series: $0, point: Point(Self.now, 7)) }
+        #expect(c.add(tenant: "t", flush: flush) == 3, "a, b and c fit; ../x is refused; d and e are past the budget")
+        #expect(c.stats.invalid.load(ordering: .relaxed) == 1)
+        #expect(c.stats.dropped.load(ordering: .relaxed) == 2)
+        #expect(c.stats.buffered.load(ordering: .relaxed) == 3)
+        #expect(try c.fetch(tenant: "t", series: "c", from: Self.now - 10, until: Self.now, now: Self.now)?.values == [7])
+        #expect(throws: WhisperError.self) { try c.fetch(tenant: "t", series: "d", from: Self.now - 10, until: Self.now, now: Self.now) }
+        #expect(c.add(tenant: "t", flush: [(series: "a", point: Point(Self.now + 10, 8))]) == 1, "a series already waiting takes more")
+        #expect(c.add(tenant: "t/u", flush: flush) == 0)
+        #expect(c.stats.invalid.load(ordering: .relaxed) == 7)
+    }
+
     @Test func invalidNamesAreRefusedAndCountedAndNothingIsCreated() throws {
         let dir = temporaryDirectory()
         let c = cache(dir)
