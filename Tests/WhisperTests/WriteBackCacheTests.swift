@@ -9,9 +9,10 @@ import TestSupport
     static let now = 1_700_000_000
     static let rules = try! StorageRules(schemas: [(".*", "10:60,60:60")], aggregations: [])
 
-    func cache(_ dir: String, budget: Int = 1_000_000) -> WriteBackCache {
+    func cache(_ dir: String, budget: Int = 1_000_000, writeDelay: Double = 1) -> WriteBackCache {
         var options = WriteBackCache.Options()
         options.maxBufferedPoints = budget
+        options.writeDelay = writeDelay
         options.maxOpenFiles = 16
         return WriteBackCache(paths: SeriesPaths(root: dir), rules: Self.rules, options: options, clock: { Self.now })
     }
@@ -62,6 +63,33 @@ import TestSupport
             #expect(python == [.fetched(from: Self.now - 40, until: Self.now + 10, step: 10, values: want)], "\(path)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/odd/s/n0.wsp"), "tenants do not mix")
+    }
+
+    @Test func pointsWaitForTheWriteDelayAndStopWritesThemAtOnce() throws {
+        let dir = temporaryDirectory()
+        let c = cache(dir, writeDelay: 60)
+        c.start()
+        c.add(tenant: "t", series: "w", points: [Point(Self.now - 10, 4)])
+        usleep(300_000)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/t/w.wsp"), "still waiting")
+        #expect(try c.fetch(tenant: "t", series: "w", from: Self.now - 20, until: Self.now, now: Self.now)?.values == [4, nil])
+        c.stop()
+        let python = try PythonWhisper.run(path: dir + "/t/w.wsp", [.fetch(from: Self.now - 20, until: Self.now, now: Self.now)])
+        #expect(python == [.fetched(from: Self.now - 10, until: Self.now + 10, step: 10, values: [Double(4).bitPattern, nil])])
+    }
+
+    @Test func aCachePastHalfItsBudgetWritesWithoutWaitingUntilHalfIsLeft() throws {
+        let dir = temporaryDirectory()
+        let c = cache(dir, budget: 10, writeDelay: 60)
+        c.start()
+        c.add(tenant: "t", series: "a", points: [Point(Self.now - 10, 1), Point(Self.now - 20, 2)])
+        usleep(300_000)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/t/a.wsp"), "two of ten: waits")
+        c.add(tenant: "t", series: "b", points: (1...4).map { Point(Self.now - 10 * $0, 3) })
+        #expect(eventually { c.stats.buffered.load(ordering: .relaxed) <= 5 }, "six of ten: written until at most half wait")
+        #expect(c.stats.written.load(ordering: .relaxed) >= 2)
+        c.stop()
+        #expect(c.stats.written.load(ordering: .relaxed) == 6)
     }
 
     @Test func pointsPastTheBudgetAreDroppedAndCounted() throws {
