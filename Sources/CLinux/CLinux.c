@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <unistd.h>
 #include <malloc.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -33,3 +34,4 @@ void cl_malloc_thresholds(int mmap_threshold, int trim_threshold) {
 }
 
 const int cl_o_noatime = O_NOATIME;
+const int cl_seek_data = SEEK_DATA;

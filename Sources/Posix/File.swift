@@ -33,6 +33,13 @@ public enum File {
         _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_RANDOM)
     }
 
+    /// True when the `count` bytes at `offset` are a hole of a sparse file (never written, read as zeros). False when
+    /// they hold data or it cannot be told.
+    public static func isHole(_ fd: FileDescriptor, at offset: Int, count: Int) -> Bool {
+        let data = lseek(fd.rawValue, off_t(offset), cl_seek_data)
+        return data < 0 ? cl_errno() == ENXIO : Int(data) >= offset + count
+    }
+
     /// Reads exactly `count` bytes at `offset`; fewer only at end of file.
     public static func read(_ fd: FileDescriptor, count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

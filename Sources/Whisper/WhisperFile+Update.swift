@@ -126,8 +126,10 @@ extension WhisperFile {
                 groupEnd += 1
             }
             let first = intervals[groupStart]
-            let offset = higherBase == 0 ? higher.offset : slotOffset(higher, interval: first, base: higherBase)
-            let bytes = try readSlots(higher, from: offset, count: min((groupEnd - groupStart) * perLower, higher.points))
+            let count = min((groupEnd - groupStart) * perLower, higher.points)
+            let bytes = higherBase == 0
+                ? try readSlots(higher, from: higher.offset, count: count)
+                : try readSlots(higher, fromInterval: first, count: count, base: higherBase)
             for (j, interval) in intervals[groupStart..<groupEnd].enumerated() {
                 let slots = j * perLower..<min((j + 1) * perLower, bytes.count / WhisperFormat.pointSize)
                 if let value = aggregate(bytes, slots: slots, start: interval, step: higher.secondsPerPoint) {

@@ -136,6 +136,24 @@ public final class WhisperFile: Sendable {
         return bytes
     }
 
+    /// `count` consecutive slots from `interval`'s, in an archive whose first slot holds `base`. Slots of intervals
+    /// older than the base sit at the archive's end, and in a young sparse file they are a hole: that part is answered
+    /// with zeros without reading it, since reading a hole makes the kernel fill a fresh page with zeros.
+    func readSlots(_ archive: ArchiveInfo, fromInterval interval: Int, count: Int, base: Int) throws(WhisperError) -> [UInt8] {
+        let offset = slotOffset(archive, interval: interval, base: base)
+        let early = interval < base ? min(count, (base - interval) / archive.secondsPerPoint) : 0
+        let earlyBytes = early * WhisperFormat.pointSize
+        guard early > 0, offset + earlyBytes <= archive.end, File.isHole(fd, at: offset, count: earlyBytes) else {
+            return try readSlots(archive, from: offset, count: count)
+        }
+        var bytes = [UInt8](repeating: 0, count: earlyBytes)
+        if early < count {
+            let rest = interval + early * archive.secondsPerPoint
+            bytes += try readSlots(archive, from: slotOffset(archive, interval: rest, base: base), count: count - early)
+        }
+        return bytes
+    }
+
     /// Writes packed points into consecutive slots from byte `offset`, wrapping at the archive's end.
     func writeSlots(_ archive: ArchiveInfo, _ packed: [UInt8], at offset: Int) throws(WhisperError) {
         var packed = packed[...]

@@ -68,6 +68,8 @@ func randomOps(archives: [Retention], seed: UInt64, count: Int) -> [PythonWhispe
         [Retention(secondsPerPoint: 10, points: 36), Retention(secondsPerPoint: 60, points: 30), Retention(secondsPerPoint: 600, points: 12)],
         [Retention(secondsPerPoint: 2, points: 10), Retention(secondsPerPoint: 4, points: 10)],
         [Retention(secondsPerPoint: 5, points: 30)],
+        // Archives of several pages, so slots older than the base are a hole of the sparse file until written.
+        [Retention(secondsPerPoint: 10, points: 1000), Retention(secondsPerPoint: 60, points: 700), Retention(secondsPerPoint: 600, points: 100)],
     ]
 
     static let cases: [(Int, AggregationMethod, Double)] = {

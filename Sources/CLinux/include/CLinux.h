@@ -50,8 +50,9 @@ int cl_accept4(int fd, struct sockaddr_storage *addr, socklen_t *len);
 /// Defined in CLinux.c, built with _GNU_SOURCE.
 int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths, int *truncated, int wait);
 
-/// O_NOATIME, which the headers only give under _GNU_SOURCE; defined in CLinux.c.
+/// O_NOATIME and SEEK_DATA, which the headers only give under _GNU_SOURCE; defined in CLinux.c.
 extern const int cl_o_noatime;
+extern const int cl_seek_data;
 
 static inline int cl_errno(void) { return errno; }
 
