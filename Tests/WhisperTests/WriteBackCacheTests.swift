@@ -117,6 +117,26 @@ import TestSupport
         #expect(c.stats.invalid.load(ordering: .relaxed) == 7)
     }
 
+    @Test func aLargeFlushIsBufferedCompletelyAndInOrder() throws {
+        let dir = temporaryDirectory()
+        let c = cache(dir)
+        var flush: [(series: String, point: Point)] = []
+        for round in 0..<3 {
+            for i in 0..<10_000 { flush.append((i % 1000 == 7 ? "../bad\(i)" : "s.n\(i)", Point(Self.now - 20 + 10 * round, Double(i * 10 + round)))) }
+        }
+        // The same slot twice: whisper keeps the point given first.
+        flush.insert(("dup", Point(Self.now, 1)), at: 5)
+        flush.append(("dup", Point(Self.now, 2)))
+        #expect(c.add(tenant: "t", flush: flush) == 30_002 - 30)
+        #expect(c.stats.invalid.load(ordering: .relaxed) == 30)
+        #expect(c.stats.buffered.load(ordering: .relaxed) == 30_002 - 30)
+        for i in [0, 1, 4_999, 9_999] {
+            let values = try c.fetch(tenant: "t", series: "s.n\(i)", from: Self.now - 30, until: Self.now, now: Self.now)?.values
+            #expect(values == [Double(i * 10), Double(i * 10 + 1), Double(i * 10 + 2)], "s.n\(i)")
+        }
+        #expect(try c.fetch(tenant: "t", series: "dup", from: Self.now - 10, until: Self.now, now: Self.now)?.values == [1])
+    }
+
     @Test func invalidNamesAreRefusedAndCountedAndNothingIsCreated() throws {
         let dir = temporaryDirectory()
         let c = cache(dir)
