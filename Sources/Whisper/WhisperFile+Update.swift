@@ -49,7 +49,7 @@ extension WhisperFile {
         try write(packed, at: slotOffset(archive, interval: interval, base: base))
         for lower in (index + 1)..<header.archives.count {
             let lowerStep = header.archives[lower].secondsPerPoint
-            guard try propagate([interval - floorMod(interval, lowerStep)], from: lower - 1, to: lower) else { break }
+            guard try propagate([interval - floorMod(interval, lowerStep)], from: lower - 1, to: lower) != nil else { break }
         }
     }
 
@@ -60,7 +60,8 @@ extension WhisperFile {
         let aligned = points.map { Point($0.timestamp - floorMod($0.timestamp, step), $0.value) }
         let runs = Self.contiguousRuns(aligned, step: step)
         var base = try baseInterval(index)
-        if base == 0 {
+        let wasEmpty = base == 0
+        if wasEmpty {
             base = runs[0].start
             noteBase(index, base)
         }
@@ -68,12 +69,31 @@ extension WhisperFile {
             try writeSlots(archive, run.packed, at: slotOffset(archive, interval: run.start, base: base))
         }
         var higher = index
+        var content = wasEmpty ? Self.wholeContent(Self.lastPerInterval(aligned), of: archive) : nil
         for lower in (index + 1)..<header.archives.count {
             let lowerStep = header.archives[lower].secondsPerPoint
             let intervals = Self.distinctIntervals(aligned, step: lowerStep)
-            guard try propagate(intervals, from: higher, to: lower) else { break }
+            guard let written = try propagate(intervals, from: higher, to: lower, higherContent: content) else { break }
+            content = written.lowerContent
             higher = lower
         }
+    }
+
+    /// `points` (chronological, one per interval) as everything an archive that was empty holds after they are
+    /// written; nil when they span the whole archive, where later points overwrite earlier ones.
+    static func wholeContent(_ points: [Point], of archive: ArchiveInfo) -> [Point]? {
+        guard let first = points.first, let last = points.last, last.timestamp - first.timestamp < archive.retention else { return nil }
+        return points
+    }
+
+    /// Of aligned chronological points sharing an interval, the last (the one whisper keeps).
+    static func lastPerInterval(_ aligned: [Point]) -> [Point] {
+        var out: [Point] = []
+        out.reserveCapacity(aligned.count)
+        for (i, point) in aligned.enumerated() where i + 1 == aligned.count || aligned[i + 1].timestamp != point.timestamp {
+            out.append(point)
+        }
+        return out
     }
 
     /// The distinct `step`-aligned intervals of chronological points, in order.
@@ -108,10 +128,11 @@ extension WhisperFile {
     }
 
     /// whisper's `__propagate` for coarser `intervals` (aligned, sorted, unique): aggregates the finer points under
-    /// each into archive `lower` when enough are known (xFilesFactor); true when any point was written.
+    /// each into archive `lower` when enough are known (xFilesFactor). Nil when no point was written.
     /// Whisper goes one interval at a time; here the finer points under a run of adjacent intervals are read at once
     /// and the results written as runs. The outcome is the same: a level only reads `higher` and only writes `lower`.
-    func propagate(_ intervals: [Int], from higherIndex: Int, to lowerIndex: Int) throws(WhisperError) -> Bool {
+    /// When `higherContent` is everything `higher` holds, its slots are built from it instead of being read back.
+    func propagate(_ intervals: [Int], from higherIndex: Int, to lowerIndex: Int, higherContent: [Point]? = nil) throws(WhisperError) -> Propagation? {
         let higher = header.archives[higherIndex]
         let lower = header.archives[lowerIndex]
         let perLower = lower.secondsPerPoint / higher.secondsPerPoint
@@ -127,9 +148,10 @@ extension WhisperFile {
             }
             let first = intervals[groupStart]
             let count = min((groupEnd - groupStart) * perLower, higher.points)
-            let bytes = higherBase == 0
-                ? try readSlots(higher, from: higher.offset, count: count)
-                : try readSlots(higher, fromInterval: first, count: count, base: higherBase)
+            let bytes =
+                if let higherContent { Self.slots(of: higherContent, from: first, count: count, step: higher.secondsPerPoint) }
+                else if higherBase == 0 { try readSlots(higher, from: higher.offset, count: count) }
+                else { try readSlots(higher, fromInterval: first, count: count, base: higherBase) }
             for (j, interval) in intervals[groupStart..<groupEnd].enumerated() {
                 let slots = j * perLower..<min((j + 1) * perLower, bytes.count / WhisperFormat.pointSize)
                 if let value = aggregate(bytes, slots: slots, start: interval, step: higher.secondsPerPoint) {
@@ -138,16 +160,40 @@ extension WhisperFile {
             }
             groupStart = groupEnd
         }
-        guard !results.isEmpty else { return false }
+        guard !results.isEmpty else { return nil }
         var base = try baseInterval(lowerIndex)
-        if base == 0 {
+        let wasEmpty = base == 0
+        if wasEmpty {
             base = results[0].timestamp
             noteBase(lowerIndex, base)
         }
         for run in Self.contiguousRuns(results, step: lower.secondsPerPoint) {
             try writeSlots(lower, run.packed, at: slotOffset(lower, interval: run.start, base: base))
         }
-        return true
+        return Propagation(lowerContent: wasEmpty ? Self.wholeContent(results, of: lower) : nil)
+    }
+
+    /// What a propagation wrote: everything the coarser archive now holds, when that is known (it was empty).
+    struct Propagation {
+        let lowerContent: [Point]?
+    }
+
+    /// `count` consecutive slots from `interval`'s as an archive holding exactly `content` (chronological, one point
+    /// per interval, spanning less than the archive) stores them: a slot without a point is zeros, as on disk.
+    static func slots(of content: [Point], from interval: Int, count: Int, step: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count * WhisperFormat.pointSize)
+        var next = content.firstIndex { $0.timestamp >= interval } ?? content.endIndex
+        for j in 0..<count {
+            let expected = interval + j * step
+            if next < content.endIndex && content[next].timestamp == expected {
+                BigEndian.appendPoint(&bytes, expected, content[next].value)
+                next += 1
+            } else {
+                bytes.append(contentsOf: repeatElement(0, count: WhisperFormat.pointSize))
+            }
+        }
+        return bytes
     }
 
     /// The aggregate of the finer points in `slots` of `bytes` whose timestamps match their expected interval,
