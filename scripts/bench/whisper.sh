@@ -20,6 +20,7 @@ field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) 
 
 echo "== flush-shaped writes"
 $bench create "$work/tw" "$series"
+sync  # the timed writes start with the new files on disk, not with their creation still being written back
 tw=$($bench writes "$work/tw" "$series" 60)
 py=$(python3 scripts/bench/whisper_reference.py writes "$work/py" "$py_series" 60)
 tw_rate=$(field rate <<<"$tw"); py_rate=$(field rate <<<"$py")

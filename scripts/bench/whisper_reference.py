@@ -19,6 +19,7 @@ def writes(root, n, flushes):
     for p in paths:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         whisper.create(p, ARCHIVES, xFilesFactor=0, aggregationMethod="sum", sparse=True)
+    os.sync()  # as for Telewall: the timed writes start with the new files on disk
     t0 = time.perf_counter()
     for k in range(flushes):
         t = START + 10 * k
