@@ -80,24 +80,35 @@ public enum JSON: Sendable, Equatable {
         b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: "&")
     }
 
+    /// A JSON string; copied at once when nothing in it needs escaping (the common case).
     public static func writeString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        var s = s
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
-                out += Array("\\u00".utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xf)])
-            default: out.append(b)
-            }
+        s.withUTF8 { bytes in
+            guard bytes.contains(where: needsEscaping) else { return out.append(contentsOf: bytes) }
+            for b in bytes { appendEscaped(b, to: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        let escape: UInt8? =
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): b
+            case UInt8(ascii: "\n"): UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): UInt8(ascii: "r")
+            case UInt8(ascii: "\t"): UInt8(ascii: "t")
+            default: nil
+            }
+        if let escape {
+            out.append(UInt8(ascii: "\\"))
+            out.append(escape)
+        } else if needsEscaping(b) {
+            let hex = { (d: UInt8) in d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10 }
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex(b >> 4), hex(b & 0xf)])
+        } else {
+            out.append(b)
+        }
     }
 }
 

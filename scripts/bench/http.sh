@@ -46,7 +46,8 @@ for port in $tw_port $nginx_port; do
 done
 
 # wrk prints "Requests/sec: N" and, with --latency, "99%  X.XXms".
-measure() {
+measure() {  # after a 2 s warm-up of the same load, not counted
+    wrk -t2 -c64 -d2s "$1" >/dev/null
     local out; out=$(wrk -t2 -c64 -d"${duration}s" --latency "$1")
     local rps p99
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
