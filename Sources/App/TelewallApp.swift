@@ -135,8 +135,11 @@ public func buildApp(config: Config, logger: Logger) throws -> TelewallApp {
     var throttle = ThrottlePolicy()
     throttle.failedLogins = config.loginLimit
     throttle.signups = config.signupLimit
+    var storageOptions = WriteBackCache.Options()
+    // Points wait for the writers well within one flush interval (SPEC 4: a crash loses at most one).
+    storageOptions.writeDelay = min(storageOptions.writeDelay, config.flushInterval / 4)
     let storage = WriteBackCache(
-        paths: SeriesPaths(root: config.whisperDirectory), rules: config.storageRules,
+        paths: SeriesPaths(root: config.whisperDirectory), rules: config.storageRules, options: storageOptions,
         onError: { message in logger.error("storage: \(message)") })
     return TelewallApp(
         config: config, store: AccountStore(database: database, throttle: throttle), health: ComponentHealth(),

@@ -14,7 +14,7 @@ public final class WriteBackCache: Sendable {
         /// Seconds a shard's first waiting point waits before a writer takes the shard (0: at once). A burst of
         /// flushes then reaches disk in fewer, larger writes: one positioned write per series for many points
         /// instead of one per point. Reads see waiting points all the same; `stop()` writes them at once, and so
-        /// does a cache past half its budget. Well under the flush interval, so a crash still loses less than one.
+        /// does a cache past half its budget. The service keeps it within a quarter of the flush interval.
         public var writeDelay = 1.0
         /// Files kept open between writes. The default is what the process may open (its soft limit raised to the
         /// hard one) less room for sockets, capped at 200,000.
