@@ -172,8 +172,7 @@ struct BoardRoutes: Sendable {
             }
         }
         out.append("}}")
-        return Response(
-            status: 200, headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")], body: out.finish())
+        return .json(bytes: out.finish())
     }
 
     // MARK: - Helpers

@@ -45,9 +45,7 @@ struct RenderRoutes: Sendable {
         // noNullPoints leaves out series that have no value at all, as Graphite does.
         if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
         if value("format") == "csv" { return .text(RenderFormat.csv(series), contentType: "text/csv") }
-        return Response(
-            status: 200, headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")],
-            body: RenderFormat.json(series, dropNulls: dropNulls))
+        return .json(bytes: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
     /// Graphite's tree JSON, written straight into bytes (keys in the order JSON.write sorts them).
@@ -72,8 +70,7 @@ struct RenderRoutes: Sendable {
             out.append("}")
         }
         out.append("]")
-        return Response(
-            status: 200, headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")], body: out.finish())
+        return .json(bytes: out.finish())
     }
 
     private func expand(_ request: Request) throws -> Response {

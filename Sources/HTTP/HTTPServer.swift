@@ -68,8 +68,7 @@ public final class HTTPServer: Sendable {
         let deadline = monotonicSeconds() + drainTimeout
         for loop in running.loops { loop.requestStop(deadline: deadline) }
         running.finished.wait()
-        running.pools.blocking.stop()
-        running.pools.compute.stop()
+        running.pools.stop()
         for listener in running.listeners { listener.close() }
     }
 }

@@ -12,10 +12,15 @@ public struct Response: Sendable {
 
     /// A JSON response with `nosniff`, as every API answer carries.
     public static func json(_ value: JSON, status: Int = 200) -> Response {
+        json(bytes: value.bytes, status: status)
+    }
+
+    /// A JSON response whose body is already encoded.
+    public static func json(bytes: [UInt8], status: Int = 200) -> Response {
         Response(
             status: status,
             headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")],
-            body: value.bytes)
+            body: bytes)
     }
 
     public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {

@@ -65,4 +65,14 @@ final class WorkerPool: @unchecked Sendable {
 struct WorkerPools: Sendable {
     let blocking: WorkerPool
     let compute: WorkerPool
+
+    /// The pool for a placement off the event loop.
+    func pool(for placement: HandlerPlacement) -> WorkerPool {
+        placement == .workerPool ? blocking : compute
+    }
+
+    func stop() {
+        blocking.stop()
+        compute.stop()
+    }
 }

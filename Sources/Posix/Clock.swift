@@ -9,7 +9,12 @@ public func monotonicSeconds() -> Double {
 
 /// Wall-clock time in seconds since the epoch.
 public func wallSeconds() -> Double {
+    Double(wallNanoseconds()) / 1e9
+}
+
+/// Wall-clock time in nanoseconds since the epoch, comparable with a file's `st_mtim`.
+public func wallNanoseconds() -> Int {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
 }

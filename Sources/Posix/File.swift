@@ -19,12 +19,13 @@ public enum File {
             case .readWrite: O_RDWR
             case .createExclusive: O_RDWR | O_CREAT | O_EXCL
             }
-        if !keepAccessTime {
-            let fd = Glibc.open(path, flags | O_CLOEXEC | cl_o_noatime, 0o644)
-            if fd >= 0 { return FileDescriptor(rawValue: fd) }
-            if cl_errno() != EPERM { throw SystemError(call: "open(\(path))", errno: cl_errno()) }
+        let fd = try blockingSyscall("open(\(path))") {
+            if !keepAccessTime {
+                let fd = Glibc.open(path, flags | O_CLOEXEC | cl_o_noatime, 0o644)
+                if fd >= 0 || cl_errno() != EPERM { return fd }
+            }
+            return Glibc.open(path, flags | O_CLOEXEC, 0o644)
         }
-        let fd = try blockingSyscall("open(\(path))") { Glibc.open(path, flags | O_CLOEXEC, 0o644) }
         return FileDescriptor(rawValue: fd)
     }
 

@@ -25,7 +25,7 @@ final class DirectoryListings: Sendable {
         let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
         if let cached = listings.withLock({ $0[dir] }), cached.modified == modified { return cached.children }
         let children = Self.read(dir)
-        if wallClockNanoseconds() - modified > Self.racyWindowNanoseconds {
+        if wallNanoseconds() - modified > Self.racyWindowNanoseconds {
             listings.withLock { all in
                 if all.count >= Self.maxDirectories { all.removeAll() }
                 all[dir] = Listing(modified: modified, children: children)
@@ -40,11 +40,5 @@ final class DirectoryListings: Sendable {
             if entry.isDirectory { return (entry.name, false) }
             return entry.name.hasSuffix(".wsp") ? (String(entry.name.dropLast(4)), true) : nil
         }.sorted { $0.0 < $1.0 }
-    }
-
-    private func wallClockNanoseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int(now.tv_sec) * 1_000_000_000 + Int(now.tv_nsec)
     }
 }

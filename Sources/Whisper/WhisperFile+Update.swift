@@ -57,8 +57,8 @@ extension WhisperFile {
     private func updateArchive(_ index: Int, chronological points: [Point]) throws(WhisperError) {
         let archive = header.archives[index]
         let step = archive.secondsPerPoint
-        let aligned = points.map { Point($0.timestamp - floorMod($0.timestamp, step), $0.value) }
-        let runs = Self.contiguousRuns(aligned, step: step)
+        let kept = Self.lastPerInterval(points.map { Point($0.timestamp - floorMod($0.timestamp, step), $0.value) })
+        let runs = Self.contiguousRuns(kept, step: step)
         var base = try baseInterval(index)
         let wasEmpty = base == 0
         if wasEmpty {
@@ -69,10 +69,10 @@ extension WhisperFile {
             try writeSlots(archive, run.packed, at: slotOffset(archive, interval: run.start, base: base))
         }
         var higher = index
-        var content = wasEmpty ? Self.wholeContent(Self.lastPerInterval(aligned), of: archive) : nil
+        var content = wasEmpty ? Self.wholeContent(kept, of: archive) : nil
         for lower in (index + 1)..<header.archives.count {
             let lowerStep = header.archives[lower].secondsPerPoint
-            let intervals = Self.distinctIntervals(aligned, step: lowerStep)
+            let intervals = Self.distinctIntervals(kept, step: lowerStep)
             guard let written = try propagate(intervals, from: higher, to: lower, higherContent: content) else { break }
             content = written.lowerContent
             higher = lower
@@ -107,14 +107,13 @@ extension WhisperFile {
         return out
     }
 
-    /// Packs points into runs of consecutive intervals; of points sharing an interval the last is kept.
-    static func contiguousRuns(_ aligned: [Point], step: Int) -> [(start: Int, packed: [UInt8])] {
+    /// Packs chronological points, one per interval, into runs of consecutive intervals.
+    static func contiguousRuns(_ points: [Point], step: Int) -> [(start: Int, packed: [UInt8])] {
         var runs: [(start: Int, packed: [UInt8])] = []
         var packed: [UInt8] = []
-        packed.reserveCapacity(aligned.count * WhisperFormat.pointSize)
+        packed.reserveCapacity(points.count * WhisperFormat.pointSize)
         var previous = 0
-        for (i, point) in aligned.enumerated() {
-            if i + 1 < aligned.count && aligned[i + 1].timestamp == point.timestamp { continue }
+        for point in points {
             // whisper treats a previous interval of 0 as "none yet" (`not previousInterval`).
             if previous != 0 && point.timestamp != previous + step {
                 runs.append((previous - step * (packed.count / WhisperFormat.pointSize - 1), packed))
