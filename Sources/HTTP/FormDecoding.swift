@@ -12,6 +12,9 @@ public enum FormDecoding {
 
     /// Decodes `%XX` escapes (and `+` as space when asked); invalid UTF-8 becomes U+FFFD.
     public static func percentDecode(_ text: some StringProtocol, plusIsSpace: Bool = false) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(text)
+        }
         let bytes = Array(text.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)

@@ -158,7 +158,9 @@ public struct MetricTree: Sendable {
     /// The nodes matching a glob query (`stats.counters.*`): branches (directories) and leaves (series).
     public func find(_ query: String) -> [Node] {
         let segments = query.split(separator: ".", omittingEmptySubsequences: false).map { GlobSegment(String($0)) }
-        guard !segments.isEmpty, query.utf8.count <= 1000, !query.contains("/") else { return [] }
+        guard !segments.isEmpty, query.utf8.count <= 1000, !query.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return [] }
+        let literals = segments.compactMap(\.literalName)
+        if literals.count == segments.count { return exactNodes(query, literals) }
         var frontier: [(dir: String, path: String)] = [(root, "")]
         for (depth, segment) in segments.enumerated() {
             let last = depth == segments.count - 1
@@ -178,6 +180,15 @@ public struct MetricTree: Sendable {
             if last { return Self.distinct(nodes) }
             frontier = next
         }
+        return []
+    }
+
+    /// A query without globs names one node at most (a branch before a leaf, as `distinct` keeps): two lookups
+    /// whatever the depth, where walking the segments took two per level.
+    private func exactNodes(_ query: String, _ segments: [String]) -> [Node] {
+        let path = root + "/" + segments.joined(separator: "/")
+        if File.kind(path) == true { return [Node(path: query, isLeaf: false)] }
+        if File.kind(path + ".wsp") == false { return [Node(path: query, isLeaf: true)] }
         return []
     }
 

@@ -3,7 +3,10 @@ import Foundation
 /// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y`, and
 /// `HH:MM_YYYYMMDD` (UTC unless a time zone is given).
 public enum TimeSpec {
-    public static func parse(_ text: String, now: Int, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> Int? {
+    /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
+    public static let utc = TimeZone(identifier: "UTC")!
+
+    public static func parse(_ text: String, now: Int, timeZone: TimeZone = utc) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t.isEmpty || t == "now" { return now }
         if let epoch = Int(t), t.count >= 9 { return epoch }
