@@ -183,21 +183,23 @@ public struct MetricTree: Sendable {
         return []
     }
 
-    /// A query without globs names one node at most (a branch before a leaf, as `distinct` keeps): two lookups
-    /// whatever the depth, where walking the segments took two per level.
+    /// A query without globs names a branch, a leaf, or both: two lookups whatever the depth, where walking
+    /// the segments took two per level.
     private func exactNodes(_ query: String, _ segments: [String]) -> [Node] {
         let path = root + "/" + segments.joined(separator: "/")
-        if File.kind(path) == true { return [Node(path: query, isLeaf: false)] }
-        if File.kind(path + ".wsp") == false { return [Node(path: query, isLeaf: true)] }
-        return []
+        var nodes: [Node] = []
+        if File.kind(path) == true { nodes.append(Node(path: query, isLeaf: false)) }
+        if File.kind(path + ".wsp") == false { nodes.append(Node(path: query, isLeaf: true)) }
+        return nodes
     }
 
-    /// Sorted by path, one node per path (a branch wins over a leaf of the same name).
+    /// Sorted by path, each node once. A name that is both a series and a branch (`a.b` beside `a.b.c`) is
+    /// both nodes, the branch first, as Graphite's finder yields them: the series still renders.
     private static func distinct(_ nodes: [Node]) -> [Node] {
         let sorted = nodes.sorted { $0.path < $1.path || ($0.path == $1.path && !$0.isLeaf && $1.isLeaf) }
         var out: [Node] = []
         out.reserveCapacity(sorted.count)
-        for node in sorted where out.last?.path != node.path { out.append(node) }
+        for node in sorted where out.last != node { out.append(node) }
         return out
     }
 

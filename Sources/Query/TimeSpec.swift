@@ -7,7 +7,10 @@ public enum TimeSpec {
     public static let utc = TimeZone(identifier: "UTC")!
 
     public static func parse(_ text: String, now: Int, timeZone: TimeZone = utc) -> Int? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        var trimmed = Substring(text)
+        while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+        let t = trimmed.lowercased()
         if t.isEmpty || t == "now" { return now }
         if let epoch = Int(t), t.count >= 9 { return epoch }
         if t.hasPrefix("now-") || t.hasPrefix("now+") { return parse(String(t.dropFirst(3)), now: now, timeZone: timeZone) }

@@ -152,6 +152,20 @@ enum FakeTree {
         #expect(tree.expand("app.*") == ["app.b"])
     }
 
+    /// `a.b` beside `a.b.c` is a series and a branch at once: both show, and the series is still found,
+    /// by a glob and by its exact name.
+    @Test func aNameThatIsBothSeriesAndBranchIsBoth() {
+        let tree = FakeTree.tree(["app.b", "app.b.c", "app.d"].map { Series(name: $0, start: 0, end: 10, step: 10, values: [nil]) })
+        let both = [MetricTree.Node(path: "app.b", isLeaf: false), MetricTree.Node(path: "app.b", isLeaf: true)]
+        #expect(tree.find("app.*") == both + [MetricTree.Node(path: "app.d", isLeaf: true)])
+        #expect(tree.find("app.b") == both)
+        #expect(tree.find("app.{b,b}") == both, "braces naming a path twice still give each node once")
+        #expect(tree.expand("app.b") == ["app.b"])
+        #expect(tree.expand("app.b*") == ["app.b"])
+        #expect(tree.expand("app.b.c") == ["app.b.c"])
+        #expect(tree.find("app.x").isEmpty && tree.find("app.b.x").isEmpty)
+    }
+
     /// Random well-formed globs against random names, checked with a regular expression built from the glob
     /// (the translation Graphite makes through fnmatch), by Foundation's regex engine.
     @Test func globsMatchAsTheirRegularExpressionsDo() throws {
