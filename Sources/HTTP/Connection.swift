@@ -23,6 +23,10 @@ final class Connection {
     /// Close once `output` is written (a `Connection: close` response or a fatal parse error).
     var closeAfterWrite = false
     var peerClosed = false
+    /// Whether the socket may hold unread bytes. A plain socket read short of the buffer was drained, and with
+    /// edge-triggered epoll the next bytes bring a new event: reading again until EAGAIN would cost a system
+    /// call per request for nothing. TLS may hold decrypted bytes of its own, so it always reads again.
+    var mayHaveInput = true
     /// When the current request's first byte arrived, or nil between requests.
     var requestStartedAt: Double?
     var deadline: Double
@@ -56,6 +60,7 @@ final class Connection {
             case .done(0): return .endOfFile
             case .done(let n):
                 parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                if n < scratch.count { mayHaveInput = false }
                 return .bytes
             }
         } catch {

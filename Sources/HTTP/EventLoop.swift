@@ -80,6 +80,7 @@ final class EventLoop: @unchecked Sendable {
         case Epoll.wakeToken: deliverCompletions()
         default:
             guard let connection = connections[token] else { return }
+            connection.mayHaveInput = true
             drive(connection)
         }
     }
@@ -157,6 +158,10 @@ final class EventLoop: @unchecked Sendable {
                 continue
             }
             if c.peerClosed { return close(c) }
+            guard c.mayHaveInput else {
+                c.deadline = readDeadline(c)
+                return
+            }
             switch c.read(scratch: scratch) {
             case .bytes:
                 if c.requestStartedAt == nil { c.requestStartedAt = monotonicSeconds() }

@@ -63,6 +63,27 @@ final class TestServer {
         #expect(c.readResponse()?.text == "item x y")
     }
 
+    /// The loop reads a socket again only after a full buffer or a new event: a request in pieces with pauses,
+    /// one sent while another is on the worker pool, and a body several reads long must all be answered.
+    @Test func requestsArrivingInPiecesOrDuringAnotherAreAnswered() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        c.send("GET /items/pie")
+        usleep(50_000)
+        c.send("ces HTTP/1.1\r\nHost: x")
+        usleep(50_000)
+        c.send("\r\n\r\n")
+        #expect(c.readResponse()?.text == "item pieces")
+        c.send("GET /slow HTTP/1.1\r\n\r\n")
+        usleep(100_000)
+        c.send("GET /hello HTTP/1.1\r\n\r\n")
+        #expect(c.readResponse()?.text == "slow done")
+        #expect(c.readResponse()?.text == "hello")
+        let body = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        #expect(c.request("POST", "/echo", body: body)?.body == body)
+        #expect(c.request("GET", "/hello")?.text == "hello")
+    }
+
     @Test func connectionCloseIsHonoured() throws {
         let t = try TestServer()
         let c = try t.client()
