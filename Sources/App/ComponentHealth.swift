@@ -10,29 +10,47 @@ public final class ComponentHealth: Sendable {
         public var changeCount: Int
     }
 
-    private let components = Mutex<[String: Component]>([:])
+    private struct State {
+        var components: [String: Component] = [:]
+        /// Moves on every change of a state or reason.
+        var revision = 0
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Records a state; the change count and time move only when the state differs.
     public func set(_ name: String, _ state: String, reason: String) {
-        components.withLock { all in
-            if var current = all[name] {
-                if current.state != state {
-                    current.changeCount += 1
-                    current.changedAt = Date()
+        self.state.withLock { current in
+            if var component = current.components[name] {
+                guard component.state != state || component.reason != reason else { return }
+                if component.state != state {
+                    component.changeCount += 1
+                    component.changedAt = Date()
                 }
-                current.state = state
-                current.reason = reason
-                all[name] = current
+                component.state = state
+                component.reason = reason
+                current.components[name] = component
             } else {
-                all[name] = Component(state: state, reason: reason, changedAt: Date(), changeCount: 0)
+                current.components[name] = Component(state: state, reason: reason, changedAt: Date(), changeCount: 0)
             }
+            current.revision += 1
         }
     }
 
-    public var snapshot: [String: Component] { components.withLock { $0 } }
+    public var snapshot: [String: Component] { state.withLock { $0.components } }
+
+    /// The components with the revision they are at, for readers that keep what they make from them.
+    public var revisedSnapshot: (revision: Int, components: [String: Component]) {
+        state.withLock { ($0.revision, $0.components) }
+    }
+
+    /// Whether `revision` is still current.
+    public func isCurrent(_ revision: Int) -> Bool { state.withLock { $0.revision == revision } }
 
     /// True when every component that should run is ONLINE.
-    public var allOnline: Bool { snapshot.values.allSatisfy { $0.state == "ONLINE" || $0.state == "DISABLED" } }
+    public static func allOnline(_ components: [String: Component]) -> Bool {
+        components.values.allSatisfy { $0.state == "ONLINE" || $0.state == "DISABLED" }
+    }
 }

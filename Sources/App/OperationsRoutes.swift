@@ -1,4 +1,5 @@
 import HTTP
+import Synchronization
 import Posix
 import Whisper
 
@@ -10,21 +11,32 @@ struct OperationsRoutes: Sendable {
     let ingest: @Sendable () -> IngestService?
     /// The HTTP servers by listener name ("http", "https"), read at request time.
     let servers: @Sendable () -> [(String, ServerMetrics)]
+    private let healthzAnswer = KeptAnswer()
+
+    /// The last `/healthz` answer and the health revision it shows.
+    private final class KeptAnswer: Sendable {
+        let last = Mutex<(revision: Int, response: Response)?>(nil)
+    }
 
     func register(in router: inout Router) {
         router.add("GET", "/healthz", on: .eventLoop, healthz)
         router.add("GET", "/metrics", on: .eventLoop, metrics)
     }
 
+    /// Made again only when a component changed: load balancers and monitors ask far more often than that.
     private func healthz(_ request: Request) -> Response {
-        let components = health.snapshot.mapValues { c -> JSON in
+        if let kept = healthzAnswer.last.withLock({ $0 }), health.isCurrent(kept.revision) { return kept.response }
+        let (revision, snapshot) = health.revisedSnapshot
+        let components = snapshot.mapValues { c -> JSON in
             [
                 "state": .string(c.state), "reason": .string(c.reason),
                 "changed_at": .string(Timestamp.iso(c.changedAt)), "change_count": .number(Double(c.changeCount)),
             ]
         }
-        let ok = health.allOnline
-        return .json(["status": .string(ok ? "ok" : "degraded"), "components": .object(components)], status: ok ? 200 : 503)
+        let ok = ComponentHealth.allOnline(snapshot)
+        let response = Response.json(["status": .string(ok ? "ok" : "degraded"), "components": .object(components)], status: ok ? 200 : 503)
+        healthzAnswer.last.withLock { $0 = (revision, response) }
+        return response
     }
 
     private func metrics(_ request: Request) -> Response {

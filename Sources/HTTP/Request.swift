@@ -23,13 +23,16 @@ public struct Request: Sendable {
 
     /// The path part of the target, still percent-encoded.
     public var path: Substring {
-        target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        queryMark.map { target[..<$0] } ?? target[...]
     }
 
     /// The raw query string, without `?`.
     public var queryString: Substring {
-        target.firstIndex(of: "?").map { target[target.index(after: $0)...] } ?? ""
+        queryMark.map { target[target.utf8.index(after: $0)...] } ?? ""
     }
+
+    /// Where `?` is, found byte by byte (by `Character` it cost a grapheme walk per request).
+    private var queryMark: String.Index? { target.utf8.firstIndex(of: UInt8(ascii: "?")) }
 
     /// Query parameters in order; a name may repeat (`target=a&target=b`).
     public var queryItems: [(String, String)] { FormDecoding.decode(queryString) }
@@ -46,9 +49,9 @@ public struct Request: Sendable {
 
     /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with `keep-alive`).
     public var wantsKeepAlive: Bool {
-        let connection = header("Connection")?.lowercased() ?? ""
-        if isHTTP11 { return !connection.contains("close") }
-        return connection.contains("keep-alive")
+        let connection = header("Connection") ?? ""
+        if isHTTP11 { return !connection.containsCaseInsensitive("close") }
+        return connection.containsCaseInsensitive("keep-alive")
     }
 
     /// The value of cookie `name`.
@@ -84,6 +87,16 @@ extension StringProtocol {
     func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
         return zip(utf8, other.utf8).allSatisfy { a, b in (a | 0x20) == (b | 0x20) || a == b }
+    }
+
+    /// Whether an ASCII `word` occurs in it, letters compared without case.
+    func containsCaseInsensitive(_ word: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        let haystack = Array(utf8)
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { start in
+            needle.indices.allSatisfy { haystack[start + $0] | 0x20 == needle[$0] | 0x20 }
+        }
     }
 
     var trimmingSpaces: String {

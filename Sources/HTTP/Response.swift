@@ -38,20 +38,26 @@ public struct Response: Sendable {
         let sendsBody = !omitBody && status != 304 && status != 204
         var out: [UInt8] = []
         out.reserveCapacity(256 + (sendsBody ? body.count : 0))
-        func line(_ parts: String...) {
-            for part in parts { out.append(contentsOf: part.utf8) }
+        func add(_ text: String) { out.append(contentsOf: text.utf8) }
+        func endLine() {
             out.append(13)
             out.append(10)
         }
-        line("HTTP/1.1 ", String(status), " ", StatusLine.reason(status))
-        line("Date: ", date)
-        line("Server: telewall")
+        add("HTTP/1.1 \(status) ")
+        add(StatusLine.reason(status))
+        endLine()
+        add("Date: ")
+        add(date)
+        add("\r\nServer: telewall\r\n")
         for header in headers where !header.name.caseInsensitiveEquals("Content-Length") {
-            line(header.name, ": ", header.value)
+            add(header.name)
+            add(": ")
+            add(header.value)
+            endLine()
         }
-        if status >= 200 && status != 204 && status != 304 { line("Content-Length: ", String(body.count)) }
-        if !keepAlive { line("Connection: close") }
-        line()
+        if status >= 200 && status != 204 && status != 304 { add("Content-Length: \(body.count)\r\n") }
+        if !keepAlive { add("Connection: close\r\n") }
+        endLine()
         if sendsBody { out.append(contentsOf: body) }
         return out
     }

@@ -17,29 +17,45 @@ public struct Router: Sendable {
         let handler: Handler
     }
 
-    private var routes: [Route] = []
+    /// Routes without parameters by their exact path, and the others by their number of segments, so that a
+    /// request compares itself with only the routes that could match it.
+    private var exactRoutes: [String: [Route]] = [:]
+    private var patternRoutes: [Int: [Route]] = [:]
     /// Answers GET and HEAD requests that no route matches (static files); nil means 404.
     public var fallback: Handler?
 
     public init() {}
 
     public mutating func add(_ method: String, _ path: String, on placement: HandlerPlacement = .workerPool, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, segments: Router.segments(of: path), placement: placement, handler: handler))
+        let route = Route(method: method, segments: Router.segments(of: path), placement: placement, handler: handler)
+        if path.contains("{") {
+            patternRoutes[route.segments.count, default: []].append(route)
+        } else {
+            exactRoutes[path, default: []].append(route)
+        }
     }
 
-    /// The handler for a request with its path parameters, or the error to answer with.
+    /// The handler for a request with its path parameters, or the error to answer with. A route of the exact
+    /// path is preferred over one with parameters.
     func resolve(_ request: inout Request) -> (HandlerPlacement, Handler) {
-        let segments = Router.segments(of: request.path)
+        let method = request.method == "HEAD" ? "GET" : request.method
         var allowed: [String] = []
-        for route in routes where route.segments.count == segments.count {
-            guard let parameters = Router.match(route.segments, segments) else { continue }
-            let method = request.method == "HEAD" && route.method == "GET" ? "GET" : request.method
-            guard route.method == method else {
-                allowed.append(route.method)
-                continue
+        for route in exactRoutes[String(request.path)] ?? [] {
+            if route.method == method || route.method == request.method { return (route.placement, route.handler) }
+            allowed.append(route.method)
+        }
+        let segmentCount = request.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
+        if let candidates = patternRoutes[segmentCount] {
+            let segments = Router.segments(of: request.path)
+            for route in candidates {
+                guard let parameters = Router.match(route.segments, segments) else { continue }
+                guard route.method == method || route.method == request.method else {
+                    allowed.append(route.method)
+                    continue
+                }
+                request.pathParameters = parameters
+                return (route.placement, route.handler)
             }
-            request.pathParameters = parameters
-            return (route.placement, route.handler)
         }
         if !allowed.isEmpty {
             let allow = Array(Set(allowed + (allowed.contains("GET") ? ["HEAD"] : []))).sorted().joined(separator: ", ")

@@ -9,6 +9,8 @@ public final class StaticFiles: Sendable {
         let size: Int
         let modified: Int
         let etag: String
+        /// The headers of its 200 and 304 answers, made once.
+        let headers: [Header]
         let body: [UInt8]
         /// When the file was last checked against the disk (monotonic seconds).
         var checkedAt: Double
@@ -35,10 +37,11 @@ public final class StaticFiles: Sendable {
         guard let relative = Self.safeRelativePath(String(request.path)) else {
             return HTTPError.notFound().response
         }
-        let candidates = relative.isEmpty ? ["index.html"] : (relative.contains(".") ? [relative] : [relative + ".html", relative])
+        let hasExtension = relative.utf8.contains(UInt8(ascii: "."))
+        let candidates = relative.isEmpty ? ["index.html"] : (hasExtension ? [relative] : [relative + ".html", relative])
         for candidate in candidates {
             if let file = load(candidate) {
-                return response(for: file, name: candidate, ifNoneMatch: request.header("If-None-Match"))
+                return response(for: file, ifNoneMatch: request.header("If-None-Match"))
             }
         }
         return HTTPError.notFound().response
@@ -47,12 +50,28 @@ public final class StaticFiles: Sendable {
     /// Percent-decodes and checks a URL path: no `..`, `.`-files, NUL or backslash. Nil when unsafe.
     static func safeRelativePath(_ path: String) -> String? {
         let decoded = FormDecoding.percentDecode(path)
+        if Self.isPlainFileName(decoded) { return String(decoded.utf8.dropFirst())! }
         guard decoded.utf8.first == UInt8(ascii: "/"), !decoded.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\\") }) else {
             return nil
         }
         let segments = decoded.split(separator: "/", omittingEmptySubsequences: true)
         guard segments.allSatisfy({ !$0.hasPrefix(".") }) else { return nil }
         return segments.joined(separator: "/")
+    }
+
+    /// `/name.ext` of letters, digits, `-`, `_` and one inner `.`: the common request, safe as it is.
+    private static func isPlainFileName(_ path: String) -> Bool {
+        var dots = 0
+        for (i, byte) in path.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "/"): if i > 0 { return false }
+            case UInt8(ascii: "."): if i < 2 { return false } else { dots += 1 }
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"): if i == 0 { return false }
+            default: return false
+            }
+        }
+        return dots <= 1 && path.utf8.count > 1 && path.utf8.last != UInt8(ascii: ".")
     }
 
     private func load(_ relative: String) -> CachedFile? {
@@ -71,26 +90,31 @@ public final class StaticFiles: Sendable {
             return cached
         }
         guard let data = FileManager.default.contents(atPath: path), data.count == size else { return nil }
-        let file = CachedFile(size: size, modified: modified, etag: "\"\(String(size, radix: 16))-\(String(modified, radix: 16))\"", body: [UInt8](data), checkedAt: now)
+        let etag = "\"\(String(size, radix: 16))-\(String(modified, radix: 16))\""
+        let file = CachedFile(size: size, modified: modified, etag: etag, headers: Self.headers(for: relative, etag: etag), body: [UInt8](data), checkedAt: now)
         if size <= Self.maxCachedFileSize { cache.withLock { $0[relative] = file } }
         return file
     }
 
-    private func response(for file: CachedFile, name: String, ifNoneMatch: String?) -> Response {
+    private static func headers(for name: String, etag: String) -> [Header] {
         var headers = [
-            Header("Content-Type", Self.mimeType(of: name)),
-            Header("ETag", file.etag),
+            Header("Content-Type", mimeType(of: name)),
+            Header("ETag", etag),
             Header("Cache-Control", "no-cache"),
             Header("X-Content-Type-Options", "nosniff"),
         ]
         if name.hasSuffix(".html") {
-            headers.append(Header("Content-Security-Policy", Self.contentSecurityPolicy))
+            headers.append(Header("Content-Security-Policy", contentSecurityPolicy))
             headers.append(Header("Referrer-Policy", "no-referrer"))
         }
+        return headers
+    }
+
+    private func response(for file: CachedFile, ifNoneMatch: String?) -> Response {
         if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingSpaces == file.etag || $0.trimmingSpaces == "*" }) {
-            return Response(status: 304, headers: headers)
+            return Response(status: 304, headers: file.headers)
         }
-        return Response(status: 200, headers: headers, body: file.body)
+        return Response(status: 200, headers: file.headers, body: file.body)
     }
 
     static func mimeType(of name: String) -> String {

@@ -194,6 +194,21 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         }
     }
 
+    /// `/healthz` keeps its answer between changes, and a change shows on the next request.
+    @Test func healthzShowsAChangeAtOnce() throws {
+        let t = try RunningApp()
+        #expect(try t.call("GET", "/healthz").status == 200)
+        t.app.health.set("storage", "DEGRADED", reason: "disk full")
+        let degraded = try t.call("GET", "/healthz")
+        let storage = try #require((degraded.json["components"] as? [String: [String: Any]])?["storage"])
+        #expect(degraded.status == 503 && degraded.json["status"] as? String == "degraded")
+        #expect(storage["state"] as? String == "DEGRADED" && storage["reason"] as? String == "disk full")
+        #expect(storage["change_count"] as? Int == 1)
+        t.app.health.set("storage", "ONLINE", reason: "writing")
+        let back = try t.call("GET", "/healthz")
+        #expect(back.status == 200 && (back.json["components"] as? [String: [String: Any]])?["storage"]?["change_count"] as? Int == 2)
+    }
+
     @Test func metricsCountRequestsByStatusAndConnections() throws {
         let t = try RunningApp { $0.maxConnections = 77 }
         _ = try t.call("GET", "/nowhere")
