@@ -121,15 +121,12 @@ enum RenderFormat {
             out.append(#"},"datapoints":["#)
             var first = true
             var prefix = TimestampPrefix()
-            for (i, v) in s.values.enumerated() {
+            var time = s.start
+            for v in s.values {
+                defer { time += s.step }
                 if dropNulls && v == nil { continue }
-                if !first { out.append(byte: UInt8(ascii: ",")) }
+                out.appendPoint(v, time, first: first, &prefix)
                 first = false
-                out.append(byte: UInt8(ascii: "["))
-                if let v, v.isFinite { out.appendFloat(v) } else { out.append("null") }
-                out.append(byte: UInt8(ascii: ","))
-                out.appendTimestamp(s.start + i * s.step, &prefix)
-                out.append(byte: UInt8(ascii: "]"))
             }
             out.append("]}")
         }
@@ -221,15 +218,30 @@ struct ByteWriter: ~Copyable {
         count += bytes.count
     }
 
+    /// `[value,timestamp]`, after a comma unless it is the first: room for the longest point is made once.
+    @inline(__always)
+    mutating func appendPoint(_ value: Double?, _ time: Int, first: Bool, _ prefix: inout TimestampPrefix) {
+        reserve(Self.longestPoint)
+        if !first { writeByte(UInt8(ascii: ",")) }
+        writeByte(UInt8(ascii: "["))
+        if let value, value.isFinite { writeFloat(value) } else { write("null") }
+        writeByte(UInt8(ascii: ","))
+        writeTimestamp(time, &prefix)
+        writeByte(UInt8(ascii: "]"))
+    }
+
+    /// `,[` + a float (at most 24 characters as Python writes one) + `,` + a timestamp (at most 20) + `]`.
+    private static let longestPoint = 64
+
     /// A timestamp: the digits above its last four are formatted once per 10,000 seconds and kept in `prefix`,
     /// the last four come from the digit-pair table. Consecutive timestamps of a series cost one division.
+    /// Room for 20 bytes must have been reserved.
     @inline(__always)
-    mutating func appendTimestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
-        guard t >= 10_000, t < 1_000_000_000_000 else { return appendInteger(t) }
+    private mutating func writeTimestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
+        guard t >= 10_000, t < 1_000_000_000_000 else { return writeInteger(t) }
         let high = t / 10_000
         let low = t - high * 10_000
         if high != prefix.high { prefix = TimestampPrefix(high) }
-        reserve(16)
         UnsafeMutableRawPointer(storage + count).storeBytes(of: prefix.packed, as: UInt64.self)
         count += prefix.length
         let pairs = Self.digitPairs.utf8Start
@@ -265,10 +277,27 @@ struct ByteWriter: ~Copyable {
 
     private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-    /// Decimal digits written right to left, two at a time.
+    @inline(__always)
+    private mutating func writeByte(_ byte: UInt8) {
+        storage[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func write(_ text: StaticString) {
+        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
     @inline(__always)
     mutating func appendInteger(_ n: Int) {
         reserve(21)
+        writeInteger(n)
+    }
+
+    /// Decimal digits written right to left, two at a time. Room for 20 bytes must have been reserved.
+    @inline(__always)
+    private mutating func writeInteger(_ n: Int) {
         if n < 0 {
             storage[count] = UInt8(ascii: "-")
             count += 1
@@ -299,20 +328,21 @@ struct ByteWriter: ~Copyable {
         }
     }
 
-    /// Python's repr of a float: whole numbers as `3.0` (digit by digit, the common case), others shortest.
-    @inline(__always)
     mutating func appendFloat(_ v: Double) {
+        reserve(32)
+        writeFloat(v)
+    }
+
+    /// Python's repr of a float: whole numbers as `3.0` (digit by digit, the common case), others shortest.
+    /// Room for 32 bytes must have been reserved.
+    @inline(__always)
+    private mutating func writeFloat(_ v: Double) {
         if abs(v) < 1e15, let whole = Int(exactly: v) {
-            if v == 0 && v.sign == .minus { append(byte: UInt8(ascii: "-")) }
-            appendInteger(whole)
-            append(".0")
+            if v == 0 && v.sign == .minus { writeByte(UInt8(ascii: "-")) }
+            writeInteger(whole)
+            write(".0")
         } else {
-            let text = v.description
-            reserve(text.utf8.count)
-            for byte in text.utf8 {
-                storage[count] = byte
-                count += 1
-            }
+            for byte in v.description.utf8 { writeByte(byte) }
         }
     }
 }

@@ -15,9 +15,12 @@ final class Connection {
     let remote: SocketAddress
     let tls: TLSSession?
     var parser: RequestParser
-    /// Serialized responses not yet written, from `outputOffset` on.
-    var output: [UInt8] = []
-    var outputOffset = 0
+    /// Serialized responses not yet written, in order, the first from `outputOffset` on. A large body is a
+    /// chunk of its own, sent from the response's buffer instead of being copied behind its head.
+    private var output: [[UInt8]] = []
+    private var outputOffset = 0
+    /// Up to this size a chunk takes in the next one, so that small answers go out in one `send`.
+    private static let coalescedSize = 16 * 1024
     /// A request of this connection is running on the worker pool.
     var inFlight = false
     /// Close once `output` is written (a `Connection: close` response or a fatal parse error).
@@ -40,7 +43,17 @@ final class Connection {
         self.deadline = deadline
     }
 
-    var hasPendingOutput: Bool { outputOffset < output.count }
+    var hasPendingOutput: Bool { !output.isEmpty }
+
+    /// Queues bytes to send after those already queued.
+    func queue(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if let last = output.indices.last, output[last].count + bytes.count <= Self.coalescedSize {
+            output[last] += bytes
+        } else {
+            output.append(bytes)
+        }
+    }
 
     /// Reads what the socket has into the parser.
     func read(scratch: UnsafeMutableRawBufferPointer) -> ReadOutcome {
@@ -70,8 +83,8 @@ final class Connection {
 
     /// Writes pending output until done or the socket is full; false on a broken connection.
     func flush() -> Bool {
-        while hasPendingOutput {
-            let written: Int? = output.withUnsafeBytes { all in
+        while let chunk = output.first {
+            let written: Int? = chunk.withUnsafeBytes { all in
                 let pending = UnsafeRawBufferPointer(rebasing: all[outputOffset...])
                 if let tls {
                     switch tls.write(pending) {
@@ -89,9 +102,11 @@ final class Connection {
             guard let written else { return false }
             if written == 0 { return true }
             outputOffset += written
+            if outputOffset == chunk.count {
+                output.removeFirst()
+                outputOffset = 0
+            }
         }
-        output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
-        outputOffset = 0
         return true
     }
 

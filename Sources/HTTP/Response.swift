@@ -33,11 +33,11 @@ public struct Response: Sendable {
         headers.first { $0.name.caseInsensitiveEquals(name) }?.value
     }
 
-    /// The bytes on the wire. `omitBody` is for HEAD and 304, which keep their headers only.
-    func serialized(date: String, keepAlive: Bool, omitBody: Bool) -> [UInt8] {
-        let sendsBody = !omitBody && status != 304 && status != 204
+    /// The bytes on the wire: the head, and the body (empty when it is not sent). `omitBody` is for HEAD and
+    /// 304, which keep their headers only.
+    func serialized(date: String, keepAlive: Bool, omitBody: Bool) -> (head: [UInt8], body: [UInt8]) {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + (sendsBody ? body.count : 0))
+        out.reserveCapacity(256)
         func add(_ text: String) { out.append(contentsOf: text.utf8) }
         func endLine() {
             out.append(13)
@@ -58,7 +58,7 @@ public struct Response: Sendable {
         if status >= 200 && status != 204 && status != 304 { add("Content-Length: \(body.count)\r\n") }
         if !keepAlive { add("Connection: close\r\n") }
         endLine()
-        if sendsBody { out.append(contentsOf: body) }
-        return out
+        let sendsBody = !omitBody && status != 304 && status != 204
+        return (out, sendsBody ? body : [])
     }
 }
