@@ -172,7 +172,7 @@ struct BoardRoutes: Sendable {
             }
         }
         out.append("}}")
-        return .json(bytes: out.finish())
+        return .json(body: out.finish())
     }
 
     // MARK: - Helpers

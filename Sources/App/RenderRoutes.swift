@@ -45,7 +45,7 @@ struct RenderRoutes: Sendable {
         // noNullPoints leaves out series that have no value at all, as Graphite does.
         if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
         if value("format") == "csv" { return .text(RenderFormat.csv(series), contentType: "text/csv") }
-        return .json(bytes: RenderFormat.json(series, dropNulls: dropNulls))
+        return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
     /// Graphite's tree JSON, written straight into bytes (keys in the order JSON.write sorts them).
@@ -70,7 +70,7 @@ struct RenderRoutes: Sendable {
             out.append("}")
         }
         out.append("]")
-        return .json(bytes: out.finish())
+        return .json(body: out.finish())
     }
 
     private func expand(_ request: Request) throws -> Response {
@@ -109,7 +109,7 @@ struct RenderRoutes: Sendable {
 enum RenderFormat {
     /// `[{"target", "tags": {"name"}, "datapoints": [[value, timestamp], ...]}, ...]`, written straight into a
     /// byte buffer; values as Python writes floats (`3.0`), as Graphite does.
-    static func json(_ list: [Series], dropNulls: Bool) -> [UInt8] {
+    static func json(_ list: [Series], dropNulls: Bool) -> ResponseBody {
         var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + 96 + $1.name.utf8.count * 2 + $1.values.count * 32 })
         out.append("[")
         for (n, s) in list.enumerated() {
@@ -185,9 +185,11 @@ struct ByteWriter: ~Copyable {
 
     deinit { storage.deallocate() }
 
-    /// The bytes written (the writer is used up).
-    consuming func finish() -> [UInt8] {
-        Array(UnsafeBufferPointer(start: storage, count: count))
+    /// The bytes written, handed over without a copy (the writer is used up).
+    consuming func finish() -> ResponseBody {
+        let written = WrittenBytes(takingOwnershipOf: storage, count: count)
+        discard self
+        return .written(written)
     }
 
     @inline(__always)

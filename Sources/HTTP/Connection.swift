@@ -17,7 +17,7 @@ final class Connection {
     var parser: RequestParser
     /// Serialized responses not yet written, in order, the first from `outputOffset` on. A large body is a
     /// chunk of its own, sent from the response's buffer instead of being copied behind its head.
-    private var output: [[UInt8]] = []
+    private var output: [ResponseBody] = []
     private var outputOffset = 0
     /// Up to this size a chunk takes in the next one, so that small answers go out in one `send`.
     private static let coalescedSize = 16 * 1024
@@ -46,12 +46,14 @@ final class Connection {
     var hasPendingOutput: Bool { !output.isEmpty }
 
     /// Queues bytes to send after those already queued.
-    func queue(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        if let last = output.indices.last, output[last].count + bytes.count <= Self.coalescedSize {
-            output[last] += bytes
+    func queue(_ body: ResponseBody) {
+        guard body.count > 0 else { return }
+        if case .bytes(var last) = output.last, last.count + body.count <= Self.coalescedSize {
+            output[output.count - 1] = .bytes([])  // so that `last` is the only reference and grows in place
+            body.withUnsafeBytes { last.append(contentsOf: $0) }
+            output[output.count - 1] = .bytes(last)
         } else {
-            output.append(bytes)
+            output.append(body)
         }
     }
 

@@ -124,7 +124,9 @@ final class EventLoop: @unchecked Sendable {
         var response = HTTPError(503, code: "over_capacity", "the server is at its connection limit; retry shortly").response
         response.headers.append(Header("Retry-After", "1"))
         let (head, body) = response.serialized(date: dates.current(), keepAlive: false, omitBody: false)
-        if configuration.tls == nil { _ = (head + body).withUnsafeBytes { try? fd.send($0) } }
+        var bytes = head
+        body?.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        if configuration.tls == nil { _ = bytes.withUnsafeBytes { try? fd.send($0) } }
         fd.close()
     }
 
@@ -146,7 +148,7 @@ final class EventLoop: @unchecked Sendable {
             do {
                 if let event = try c.parser.next() {
                     switch event {
-                    case .expectsContinue: c.queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    case .expectsContinue: c.queue(.bytes(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
                     case .request(let request):
                         c.requestStartedAt = nil
                         dispatch(request, on: c)
@@ -229,8 +231,8 @@ final class EventLoop: @unchecked Sendable {
     private func enqueue(_ response: Response, on c: Connection, keepAlive: Bool, omitBody: Bool) {
         statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
         let (head, body) = response.serialized(date: dates.current(), keepAlive: keepAlive, omitBody: omitBody)
-        c.queue(head)
-        c.queue(body)
+        c.queue(.bytes(head))
+        if let body { c.queue(body) }
         if !keepAlive { c.closeAfterWrite = true }
     }
 

@@ -2,9 +2,13 @@
 public struct Response: Sendable {
     public var status: Int
     public var headers: [Header]
-    public var body: [UInt8]
+    public var body: ResponseBody
 
     public init(status: Int = 200, headers: [Header] = [], body: [UInt8] = []) {
+        self.init(status: status, headers: headers, body: .bytes(body))
+    }
+
+    public init(status: Int = 200, headers: [Header] = [], body: ResponseBody) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -17,10 +21,14 @@ public struct Response: Sendable {
 
     /// A JSON response whose body is already encoded.
     public static func json(bytes: [UInt8], status: Int = 200) -> Response {
+        json(body: .bytes(bytes), status: status)
+    }
+
+    public static func json(body: ResponseBody, status: Int = 200) -> Response {
         Response(
             status: status,
             headers: [Header("Content-Type", "application/json"), Header("X-Content-Type-Options", "nosniff")],
-            body: bytes)
+            body: body)
     }
 
     public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
@@ -35,7 +43,7 @@ public struct Response: Sendable {
 
     /// The bytes on the wire: the head, and the body (empty when it is not sent). `omitBody` is for HEAD and
     /// 304, which keep their headers only.
-    func serialized(date: String, keepAlive: Bool, omitBody: Bool) -> (head: [UInt8], body: [UInt8]) {
+    func serialized(date: String, keepAlive: Bool, omitBody: Bool) -> (head: [UInt8], body: ResponseBody?) {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         func add(_ text: String) { out.append(contentsOf: text.utf8) }
@@ -59,6 +67,6 @@ public struct Response: Sendable {
         if !keepAlive { add("Connection: close\r\n") }
         endLine()
         let sendsBody = !omitBody && status != 304 && status != 204
-        return (out, sendsBody ? body : [])
+        return (out, sendsBody ? body : nil)
     }
 }

@@ -1,10 +1,14 @@
 import Foundation
-import HTTP
 import Testing
 import TestSupport
 import Whisper
 
 @testable import App
+@testable import HTTP
+
+extension ResponseBody {
+    var text: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+}
 
 @Suite struct RenderTests {
     /// Two tenants with data written through the engine at known times.
@@ -108,24 +112,24 @@ import Whisper
             writer.appendInteger(n)
             writer.append(byte: UInt8(ascii: " "))
         }
-        #expect(String(decoding: writer.finish(), as: UTF8.self) == integers.map { String($0) + " " }.joined())
+        #expect(writer.finish().text == integers.map { String($0) + " " }.joined())
 
         for (start, step) in [(0, 1), (1_699_999_990, 10), (999_999_940, 60), (-35, 10), (9_995, 1), (1, 86_400), (99_999_999_000, 7)] {
             var prefix = TimestampPrefix()
             var text = ByteWriter(capacity: 4)
             var expected = ""
             for k in 0..<3000 {
-                text.appendTimestamp(start + k * step, &prefix)
-                text.append(byte: UInt8(ascii: ","))
-                expected += "\(start + k * step),"
+                let value: Double? = k % 3 == 0 ? nil : Double(k) / 4
+                text.appendPoint(value, start + k * step, first: k == 0, &prefix)
+                expected += (k == 0 ? "" : ",") + "[\(value.map { "\($0)" } ?? "null"),\(start + k * step)]"
             }
-            #expect(String(decoding: text.finish(), as: UTF8.self) == expected, "\(start) by \(step)")
+            #expect(text.finish().text == expected, "\(start) by \(step)")
         }
 
         var strings = ByteWriter(capacity: 2)
         let texts = ["plain.metric_name-1", "", "quote\"back\\slash", "<script>&", "tab\tnew\nline\u{1}", "é✓"]
         for text in texts { strings.appendJSONString(text) }
-        #expect(String(decoding: strings.finish(), as: UTF8.self) == texts.map { JSON.string($0).text }.joined())
+        #expect(strings.finish().text == texts.map { JSON.string($0).text }.joined())
 
         let floats: [Double] = [0, -0.0, 3, -3, 0.5, 1e15, 1e16, 123.456, -1e-7, 71.23711340206185]
         var out = ByteWriter(capacity: 8)
@@ -134,6 +138,6 @@ import Whisper
             out.append(byte: UInt8(ascii: " "))
         }
         // Python's repr: whole numbers below 1e16 keep ".0"; others are the shortest round trip.
-        #expect(String(decoding: out.finish(), as: UTF8.self) == "0.0 -0.0 3.0 -3.0 0.5 1000000000000000.0 1e+16 123.456 -1e-07 71.23711340206185 ")
+        #expect(out.finish().text == "0.0 -0.0 3.0 -3.0 0.5 1000000000000000.0 1e+16 123.456 -1e-07 71.23711340206185 ")
     }
 }
