@@ -48,10 +48,13 @@ struct RenderRoutes: Sendable {
         return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
-    /// Graphite's tree JSON, written straight into bytes (keys in the order JSON.write sorts them).
+    /// Graphite's tree JSON, written straight into bytes (keys in the order JSON.write sorts them). One node
+    /// per name, as Graphite's tree keeps it: a name that is a series and a branch shows as the branch.
     private func find(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        let nodes = try source.tree(tenantID: account.tenantID).find(request.query("query") ?? "")
+        var nodes = try source.tree(tenantID: account.tenantID).find(request.query("query") ?? "")
+        let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
+        nodes.removeAll { $0.isLeaf && branches.contains($0.path) }
         var out = ByteWriter(capacity: 64 + nodes.count * 160)
         out.append("[")
         for (n, node) in nodes.enumerated() {

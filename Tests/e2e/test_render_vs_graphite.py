@@ -16,7 +16,7 @@ from telewall_service import Service
 # Left out, because graphite-render 1.1.8 fails on them under Python 3 (a 500): series of different steps in
 # one function (step becomes a float), and highestMax over series with nulls. The unit tests cover both.
 QUERIES = [
-    "a.b.c", "a.b.*", "a.{b,x}.[cd]", "sumSeries(a.b.*)", "averageSeries(a.b.*)", "maxSeries(a.b.*)", "minSeries(a.b.*)",
+    "a.b.c", "a.b.*", "a.{b,x}.[cd]", "a.b", "a.*", "sumSeries(a.*)", "sumSeries(a.b.*)", "averageSeries(a.b.*)", "maxSeries(a.b.*)", "minSeries(a.b.*)",
     "diffSeries(a.b.c,a.b.d)", "divideSeries(a.b.c,a.b.d)", "multiplySeries(a.b.c,a.b.d)",
     "scale(a.b.c,2.5)", "scale(a.b.*,-1)", "offset(a.b.c,-1)", "absolute(a.b.d)", "derivative(a.b.c)", "integral(a.b.c)",
     "nonNegativeDerivative(counter.hits)", "nonNegativeDerivative(counter.hits,100)", "perSecond(counter.hits)",
@@ -36,7 +36,8 @@ def make_files(root, now):
     os.makedirs(os.path.join(root, "a", "b"), exist_ok=True)
     os.makedirs(os.path.join(root, "slow"), exist_ok=True)
     os.makedirs(os.path.join(root, "counter"), exist_ok=True)
-    for name, step in [("a/b/c", 10), ("a/b/d", 10), ("slow/e", 20), ("counter/hits", 10)]:
+    # a.b is a series and a branch at once.
+    for name, step in [("a/b/c", 10), ("a/b/d", 10), ("slow/e", 20), ("counter/hits", 10), ("a/b", 10)]:
         path = os.path.join(root, name + ".wsp")
         whisper.create(path, [(step, 600), (60, 1000)], xFilesFactor=0.3)
         points = []
@@ -103,7 +104,7 @@ def test_find_matches_graphite(both):
     service, tenant, graphite, now = both
     # graphite-render names nodes found through a {a,b} glob with the glob itself ('{a,slow}.b'); graphite-web and
     # Telewall give the real path, so that query is left out (README: deliberate differences).
-    for query in ["*", "a.*", "a.b.*", "a.b.[c]", "a.b.?", "nothing.*"]:
+    for query in ["*", "a.*", "a.b", "a.b.*", "a.b.[c]", "a.b.?", "nothing.*"]:
         expected = sorted((n["id"], n["leaf"]) for n in json.loads(graphite.get("/metrics/find?query=" + query).data))
         status, got, _ = service.api("GET", "/metrics/find?query=" + urllib.parse.quote(query), cookie=tenant.cookie)
         assert sorted((n["id"], n["leaf"]) for n in got) == expected, query
