@@ -80,7 +80,8 @@ final class EventLoop: @unchecked Sendable {
         case Epoll.wakeToken: deliverCompletions()
         default:
             guard let connection = connections[token] else { return }
-            connection.mayHaveInput = true
+            // The mask is the socket's readiness when reported: bytes waiting always show as readable.
+            if !events.isDisjoint(with: [.readable, .hangup]) { connection.mayHaveInput = true }
             drive(connection)
         }
     }

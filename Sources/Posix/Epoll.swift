@@ -3,7 +3,8 @@ import Glibc
 
 /// An epoll instance with an eventfd to wake its waiting thread.
 public final class Epoll: @unchecked Sendable {
-    // @unchecked: the fds are immutable after init; epoll_ctl and eventfd writes are thread-safe.
+    // @unchecked: the fds are immutable after init; epoll_ctl and eventfd writes are thread-safe; the ready
+    // buffers belong to the one thread that calls `wait`.
     public struct Events: OptionSet, Sendable {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -18,6 +19,10 @@ public final class Epoll: @unchecked Sendable {
 
     private let epfd: Int32
     private let wakeFD: Int32
+    /// What `epoll_wait` reports, kept between calls; only the thread that waits touches them.
+    private static let capacity = 256
+    private var readyEvents = [UInt32](repeating: 0, count: capacity)
+    private var readyTokens = [UInt64](repeating: 0, count: capacity)
 
     public init() throws(SystemError) {
         epfd = try blockingSyscall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
@@ -52,17 +57,16 @@ public final class Epoll: @unchecked Sendable {
 
     /// Waits up to `timeoutMilliseconds` and calls `handle(token, events)` for each ready fd.
     public func wait(timeoutMilliseconds: Int32, _ handle: (UInt64, Events) -> Void) throws(SystemError) {
-        var events = [UInt32](repeating: 0, count: 256)
-        var tokens = [UInt64](repeating: 0, count: 256)
         let count = try blockingSyscall("epoll_wait") {
-            cl_epoll_wait(epfd, &events, &tokens, 256, timeoutMilliseconds)
+            cl_epoll_wait(epfd, &readyEvents, &readyTokens, Int32(Self.capacity), timeoutMilliseconds)
         }
         for i in 0..<Int(count) {
-            if tokens[i] == Epoll.wakeToken {
+            let token = readyTokens[i]
+            if token == Epoll.wakeToken {
                 var value: UInt64 = 0
                 _ = Glibc.read(wakeFD, &value, 8)
             }
-            handle(tokens[i], Events(rawValue: events[i]))
+            handle(token, Events(rawValue: readyEvents[i]))
         }
     }
 }
