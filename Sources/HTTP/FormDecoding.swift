@@ -1,12 +1,15 @@
 /// `application/x-www-form-urlencoded` and percent decoding.
 public enum FormDecoding {
     /// Splits `a=1&b=2` into pairs, decoding `+` and `%XX`; malformed escapes are kept literally.
+    /// Split byte by byte: `&` and `=` are ASCII, so every piece starts and ends on a character boundary.
     public static func decode(_ text: some StringProtocol) -> [(String, String)] {
-        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            if let eq = pair.firstIndex(of: "=") {
-                return (percentDecode(pair[..<eq], plusIsSpace: true), percentDecode(pair[pair.index(after: eq)...], plusIsSpace: true))
+        let text = Substring(text)
+        return text.utf8.split(separator: UInt8(ascii: "&")).map { pair in
+            if let eq = pair.firstIndex(of: UInt8(ascii: "=")) {
+                return (percentDecode(text[pair.startIndex..<eq], plusIsSpace: true),
+                        percentDecode(text[text.utf8.index(after: eq)..<pair.endIndex], plusIsSpace: true))
             }
-            return (percentDecode(pair, plusIsSpace: true), "")
+            return (percentDecode(text[pair.startIndex..<pair.endIndex], plusIsSpace: true), "")
         }
     }
 

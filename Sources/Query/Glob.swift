@@ -157,10 +157,14 @@ public struct MetricTree: Sendable {
 
     /// The nodes matching a glob query (`stats.counters.*`): branches (directories) and leaves (series).
     public func find(_ query: String) -> [Node] {
+        find(query, leavesOnly: false)
+    }
+
+    private func find(_ query: String, leavesOnly: Bool) -> [Node] {
         let segments = query.split(separator: ".", omittingEmptySubsequences: false).map { GlobSegment(String($0)) }
         guard !segments.isEmpty, query.utf8.count <= 1000, !query.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return [] }
         let literals = segments.compactMap(\.literalName)
-        if literals.count == segments.count { return exactNodes(query, literals) }
+        if literals.count == segments.count { return exactNodes(query, literals, leavesOnly: leavesOnly) }
         var frontier: [(dir: String, path: String)] = [(root, "")]
         for (depth, segment) in segments.enumerated() {
             let last = depth == segments.count - 1
@@ -183,12 +187,12 @@ public struct MetricTree: Sendable {
         return []
     }
 
-    /// A query without globs names a branch, a leaf, or both: two lookups whatever the depth, where walking
-    /// the segments took two per level.
-    private func exactNodes(_ query: String, _ segments: [String]) -> [Node] {
+    /// A query without globs names a branch, a leaf, or both: two lookups whatever the depth (one for leaves
+    /// only), where walking the segments took two per level.
+    private func exactNodes(_ query: String, _ segments: [String], leavesOnly: Bool) -> [Node] {
         let path = root + "/" + segments.joined(separator: "/")
         var nodes: [Node] = []
-        if File.kind(path) == true { nodes.append(Node(path: query, isLeaf: false)) }
+        if !leavesOnly, File.kind(path) == true { nodes.append(Node(path: query, isLeaf: false)) }
         if File.kind(path + ".wsp") == false { nodes.append(Node(path: query, isLeaf: true)) }
         return nodes
     }
@@ -205,7 +209,7 @@ public struct MetricTree: Sendable {
 
     /// The series (leaves) a path glob names.
     public func expand(_ pattern: String) -> [String] {
-        find(pattern).filter(\.isLeaf).map(\.path)
+        find(pattern, leavesOnly: true).filter(\.isLeaf).map(\.path)
     }
 
     /// The nodes under `dir` a segment could match: a literal segment is looked up, not listed.

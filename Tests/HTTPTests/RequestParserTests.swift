@@ -142,6 +142,9 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         let r = Request(method: "GET", target: "/render?target=a.b&target=sum(c.%2A)&from=-1h&x=a+b&bad=%zz")
         #expect(r.queryItems.map(\.0) == ["target", "target", "from", "x", "bad"])
         #expect(r.queryItems.map(\.1) == ["a.b", "sum(c.*)", "-1h", "a b", "%zz"])
+        let odd = Request(method: "GET", target: "/x?&é=ü&&flag&=v&k=a=b&%C3%A9=%C3%BC#")
+        #expect(odd.queryItems.map(\.0) == ["é", "flag", "", "k", "é"])
+        #expect(odd.queryItems.map(\.1) == ["ü", "", "v", "a=b", "ü#"])
     }
 }
 
