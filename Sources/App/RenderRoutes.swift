@@ -183,14 +183,15 @@ struct ByteWriter: ~Copyable {
 
     init(capacity: Int) {
         self.capacity = max(64, capacity)
-        storage = .allocate(capacity: self.capacity)
+        storage = Self.resize(nil, to: self.capacity)
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage) }
 
-    /// The bytes written, handed over without a copy (the writer is used up).
+    /// The bytes written, handed over without a copy (the writer is used up). What the estimate reserved
+    /// beyond them is given back first: a shrinking `realloc` stays in place.
     consuming func finish() -> ResponseBody {
-        let written = WrittenBytes(takingOwnershipOf: storage, count: count)
+        let written = WrittenBytes(takingOwnershipOf: Self.resize(storage, to: max(1, count)), count: count)
         discard self
         return .written(written)
     }
@@ -203,11 +204,14 @@ struct ByteWriter: ~Copyable {
     @inline(never)
     private mutating func grow(_ extra: Int) {
         let grown = max(capacity * 2, count + extra)
-        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-        fresh.update(from: storage, count: count)
-        storage.deallocate()
-        storage = fresh
+        storage = Self.resize(storage, to: grown)
         capacity = grown
+    }
+
+    /// `realloc`: a large block grows by remapping its pages rather than copying them.
+    private static func resize(_ pointer: UnsafeMutablePointer<UInt8>?, to size: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let raw = realloc(pointer, size) else { fatalError("out of memory for a \(size)-byte answer") }
+        return raw.assumingMemoryBound(to: UInt8.self)
     }
 
     @inline(__always)

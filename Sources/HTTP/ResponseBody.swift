@@ -1,3 +1,5 @@
+import Glibc
+
 /// A response body: an array, or bytes a writer filled behind a pointer and hands over without copying them.
 public enum ResponseBody: Sendable {
     case bytes([UInt8])
@@ -24,11 +26,11 @@ public final class WrittenBytes: @unchecked Sendable {
     let start: UnsafeMutablePointer<UInt8>
     let count: Int
 
-    /// Takes over memory allocated with `UnsafeMutablePointer.allocate`, of which `count` bytes are written.
+    /// Takes over memory from `malloc` or `realloc`, of which `count` bytes are written.
     public init(takingOwnershipOf start: UnsafeMutablePointer<UInt8>, count: Int) {
         self.start = start
         self.count = count
     }
 
-    deinit { start.deallocate() }
+    deinit { free(start) }
 }
