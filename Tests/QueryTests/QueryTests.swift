@@ -16,6 +16,12 @@ import TestSupport
         #expect(try ExpressionParser.parse("a.5min.b") == .path("a.5min.b"))
     }
 
+    /// Plain names skip the grammar; a leading space sends the same text through it, and both must agree.
+    @Test(arguments: ["app.requests.count", "a", "A1.b-c_d.*", "x?y.z*", "true", "False", "trueish.x", "a..b", "a.", "a-1e5"])
+    func plainNamesParseAsTheGrammarDoes(text: String) throws {
+        #expect(try ExpressionParser.parse(text) == ExpressionParser.parse(" " + text))
+    }
+
     @Test(arguments: [
         ("sumSeries(a.b", "missing ')'", 13), ("a.b)", "unexpected ')'", 3), ("sum Series(a)", "unexpected 'S'", 4),
         ("f(a,,b)", "expected a series or a value", 4), ("'open", "unclosed string", 0), ("a.{b,c", "unclosed", 0),
