@@ -74,26 +74,17 @@ public enum Functions {
     static func combined(_ name: String, _ series: [Series], _ fold: Fold) -> Series? {
         let list = normalize(series)
         guard !list.isEmpty else { return nil }
-        let length = list.map(\.values.count).max() ?? 0
+        let length = list.reduce(0) { max($0, $1.values.count) }
         var accumulator = [Double](repeating: 0, count: length)
         var known = [Int](repeating: 0, count: length)
         accumulator.withUnsafeMutableBufferPointer { acc in
             known.withUnsafeMutableBufferPointer { seen in
                 for s in list {
                     s.values.withUnsafeBufferPointer { values in
-                        for i in values.indices {
-                            guard let v = values[i] else { continue }
-                            if seen[i] == 0 {
-                                acc[i] = fold == .sum || fold == .average ? 0 + v : v
-                            } else {
-                                switch fold {
-                                case .sum, .average: acc[i] += v
-                                case .max: if v > acc[i] { acc[i] = v }
-                                case .min: if v < acc[i] { acc[i] = v }
-                                case .difference: acc[i] -= v
-                                }
-                            }
-                            seen[i] += 1
+                        if fold == .sum || fold == .average {
+                            addKnown(values, to: acc, counting: seen)
+                        } else {
+                            foldKnown(values, into: acc, counting: seen, fold)
                         }
                     }
                 }
@@ -106,6 +97,32 @@ public enum Functions {
         return combinedSeries(name, list, values)
     }
 
+    /// Sums need no first-value case: every row starts at 0, as `0 + v` would.
+    private static func addKnown(_ values: UnsafeBufferPointer<Double?>, to acc: UnsafeMutableBufferPointer<Double>, counting seen: UnsafeMutableBufferPointer<Int>) {
+        for i in values.indices {
+            guard let v = values[i] else { continue }
+            acc[i] += v
+            seen[i] += 1
+        }
+    }
+
+    private static func foldKnown(_ values: UnsafeBufferPointer<Double?>, into acc: UnsafeMutableBufferPointer<Double>, counting seen: UnsafeMutableBufferPointer<Int>, _ fold: Fold) {
+        for i in values.indices {
+            guard let v = values[i] else { continue }
+            if seen[i] == 0 {
+                acc[i] = v
+            } else {
+                switch fold {
+                case .sum, .average: acc[i] += v
+                case .max: if v > acc[i] { acc[i] = v }
+                case .min: if v < acc[i] { acc[i] = v }
+                case .difference: acc[i] -= v
+                }
+            }
+            seen[i] += 1
+        }
+    }
+
     /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
     private static func combineRaw(_ name: String, _ reducer: @escaping @Sendable ([Double?]) -> Double?) -> Function {
         { context, args throws(RenderError) in
@@ -116,7 +133,7 @@ public enum Functions {
     static func combined(_ name: String, _ series: [Series], _ reducer: ([Double?]) -> Double?) -> Series? {
         let list = normalize(series)
         guard !list.isEmpty else { return nil }
-        let length = list.map(\.values.count).max() ?? 0
+        let length = list.reduce(0) { max($0, $1.values.count) }
         var row: [Double?] = []  // reused for every row
         row.reserveCapacity(list.count)
         let values = (0..<length).map { i in
@@ -130,7 +147,8 @@ public enum Functions {
     /// `name(a,b,...)` over the normalized (non-empty) list, spanning all of it at its common step.
     private static func combinedSeries(_ name: String, _ list: [Series], _ values: [Double?]) -> Series {
         let label = "\(name)(\(uniquePaths(list)))"
-        return Series(name: label, pathExpression: label, start: list.map(\.start).min()!, end: list.map(\.end).max()!, step: list[0].step, values: values)
+        let start = list.reduce(Int.max) { min($0, $1.start) }, end = list.reduce(Int.min) { max($0, $1.end) }
+        return Series(name: label, pathExpression: label, start: start, end: end, step: list[0].step, values: values)
     }
 
     private static func uniquePaths(_ list: [Series]) -> String {
