@@ -49,9 +49,9 @@ final class Connection {
     func queue(_ body: ResponseBody) {
         guard body.count > 0 else { return }
         if case .bytes(var last) = output.last, last.count + body.count <= Self.coalescedSize {
-            output[output.count - 1] = .bytes([])  // so that `last` is the only reference and grows in place
+            output.removeLast()  // `last` is then the only reference and grows in place
             body.withUnsafeBytes { last.append(contentsOf: $0) }
-            output[output.count - 1] = .bytes(last)
+            output.append(.bytes(last))
         } else {
             output.append(body)
         }

@@ -15,6 +15,11 @@ public struct Router: Sendable {
         let segments: [Substring]
         let placement: HandlerPlacement
         let handler: Handler
+
+        /// HEAD is answered by a GET route.
+        func accepts(_ method: String) -> Bool {
+            self.method == method || (method == "HEAD" && self.method == "GET")
+        }
     }
 
     /// Routes without parameters by their exact path, and the others by their number of segments, so that a
@@ -38,10 +43,9 @@ public struct Router: Sendable {
     /// The handler for a request with its path parameters, or the error to answer with. A route of the exact
     /// path is preferred over one with parameters.
     func resolve(_ request: inout Request) -> (HandlerPlacement, Handler) {
-        let method = request.method == "HEAD" ? "GET" : request.method
         var allowed: [String] = []
         for route in exactRoutes[String(request.path)] ?? [] {
-            if route.method == method || route.method == request.method { return (route.placement, route.handler) }
+            if route.accepts(request.method) { return (route.placement, route.handler) }
             allowed.append(route.method)
         }
         let segmentCount = request.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
@@ -49,7 +53,7 @@ public struct Router: Sendable {
             let segments = Router.segments(of: request.path)
             for route in candidates {
                 guard let parameters = Router.match(route.segments, segments) else { continue }
-                guard route.method == method || route.method == request.method else {
+                guard route.accepts(request.method) else {
                     allowed.append(route.method)
                     continue
                 }

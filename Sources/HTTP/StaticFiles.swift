@@ -47,31 +47,17 @@ public final class StaticFiles: Sendable {
         return HTTPError.notFound().response
     }
 
-    /// Percent-decodes and checks a URL path: no `..`, `.`-files, NUL or backslash. Nil when unsafe.
+    /// Percent-decodes and checks a URL path: no `..`, `.`-files, NUL or backslash. Nil when unsafe. Split byte by
+    /// byte (`/` is ASCII), and taken as it is when it has no empty segment to drop.
     static func safeRelativePath(_ path: String) -> String? {
-        let decoded = FormDecoding.percentDecode(path)
-        if Self.isPlainFileName(decoded) { return String(decoded.utf8.dropFirst())! }
+        let decoded = Substring(FormDecoding.percentDecode(path))
         guard decoded.utf8.first == UInt8(ascii: "/"), !decoded.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\\") }) else {
             return nil
         }
-        let segments = decoded.split(separator: "/", omittingEmptySubsequences: true)
-        guard segments.allSatisfy({ !$0.hasPrefix(".") }) else { return nil }
-        return segments.joined(separator: "/")
-    }
-
-    /// `/name.ext` of letters, digits, `-`, `_` and one inner `.`: the common request, safe as it is.
-    private static func isPlainFileName(_ path: String) -> Bool {
-        var dots = 0
-        for (i, byte) in path.utf8.enumerated() {
-            switch byte {
-            case UInt8(ascii: "/"): if i > 0 { return false }
-            case UInt8(ascii: "."): if i < 2 { return false } else { dots += 1 }
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"): if i == 0 { return false }
-            default: return false
-            }
-        }
-        return dots <= 1 && path.utf8.count > 1 && path.utf8.last != UInt8(ascii: ".")
+        let segments = decoded.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard segments.allSatisfy({ $0.first != UInt8(ascii: ".") }) else { return nil }
+        if !segments.contains(where: \.isEmpty) { return String(decoded.dropFirst()) }
+        return segments.filter { !$0.isEmpty }.map { String(Substring($0)) }.joined(separator: "/")
     }
 
     private func load(_ relative: String) -> CachedFile? {

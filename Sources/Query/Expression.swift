@@ -20,10 +20,12 @@ public struct ExpressionParser {
     private let chars: [Character]
     private var i = 0
 
+    private static let maxLength = 10_000
+
     public static func parse(_ text: String) throws(ExpressionError) -> TargetExpression {
         if isPlainPath(text) { return .path(text) }
         var parser = ExpressionParser(chars: Array(text))
-        guard text.count <= 10_000 else { throw ExpressionError(message: "expression longer than 10000 characters", position: 0) }
+        guard text.count <= maxLength else { throw ExpressionError(message: "expression longer than \(maxLength) characters", position: 0) }
         let expression = try parser.expression(depth: 0)
         parser.skipSpace()
         guard parser.i == parser.chars.count else { throw parser.error("unexpected '\(parser.chars[parser.i])'") }
@@ -35,7 +37,7 @@ public struct ExpressionParser {
     /// `. _ - * ?`, and is not a boolean.
     private static func isPlainPath(_ text: String) -> Bool {
         func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
-        guard let first = text.utf8.first, isLetter(first), text.utf8.count <= 1000 else { return false }
+        guard let first = text.utf8.first, isLetter(first), text.utf8.count <= maxLength else { return false }
         let plain = text.utf8.allSatisfy { b in
             isLetter(b) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_")
                 || b == UInt8(ascii: "-") || b == UInt8(ascii: "*") || b == UInt8(ascii: "?")

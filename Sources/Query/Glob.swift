@@ -160,6 +160,7 @@ public struct MetricTree: Sendable {
         find(query, leavesOnly: false)
     }
 
+    /// With `leavesOnly`, branches are neither looked up nor returned.
     private func find(_ query: String, leavesOnly: Bool) -> [Node] {
         let segments = query.split(separator: ".", omittingEmptySubsequences: false).map { GlobSegment(String($0)) }
         guard !segments.isEmpty, query.utf8.count <= 1000, !query.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return [] }
@@ -174,7 +175,7 @@ public struct MetricTree: Sendable {
                 for entry in children(dir, segment) where segment.matches(entry.name) {
                     let full = path.isEmpty ? entry.name : path + "." + entry.name
                     if last {
-                        nodes.append(Node(path: full, isLeaf: entry.isLeaf))
+                        if entry.isLeaf || !leavesOnly { nodes.append(Node(path: full, isLeaf: entry.isLeaf)) }
                     } else if !entry.isLeaf {
                         next.append((dir + "/" + entry.name, full))
                     }
@@ -209,7 +210,7 @@ public struct MetricTree: Sendable {
 
     /// The series (leaves) a path glob names.
     public func expand(_ pattern: String) -> [String] {
-        find(pattern, leavesOnly: true).filter(\.isLeaf).map(\.path)
+        find(pattern, leavesOnly: true).map(\.path)
     }
 
     /// The nodes under `dir` a segment could match: a literal segment is looked up, not listed.
