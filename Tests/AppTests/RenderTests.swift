@@ -140,4 +140,52 @@ extension ResponseBody {
         // Python's repr: whole numbers below 1e16 keep ".0"; others are the shortest round trip.
         #expect(out.finish().text == "0.0 -0.0 3.0 -3.0 0.5 1000000000000000.0 1e+16 123.456 -1e-07 71.23711340206185 ")
     }
+
+    /// Every path of the float writer (whole, short decimal, description) against Python's own `repr`.
+    @Test func floatsMatchPythonsReprOnManyValues() throws {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [1e-4, (1e-4).nextDown, (1e-4).nextUp, 0x1p40 / 10, (0x1p40 / 10).nextDown, 0x1p40 / 1e6, 0.1 + 0.2, 9.9999999999999995]
+        for places in 1...8 {
+            let scale = (0..<places).reduce(1.0) { p, _ in p * 10 }
+            for _ in 0..<1500 {
+                let decimal = Double(Int.random(in: -20_000_000...20_000_000, using: &rng)) / scale
+                values += [decimal, decimal.nextUp, decimal.nextDown]
+            }
+        }
+        for exponent in -9...16 {
+            for _ in 0..<300 { values.append(Double.random(in: 1..<10, using: &rng) * pow(10, Double(exponent)) * (Bool.random() ? 1 : -1)) }
+        }
+        for _ in 0..<3000 {
+            let any = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))
+            if any.isFinite { values.append(any) }
+        }
+        var out = ByteWriter(capacity: 16)
+        for v in values {
+            out.appendFloat(v)
+            out.append(byte: UInt8(ascii: "\n"))
+        }
+        let python = "import struct, sys\nfor line in sys.stdin: print(repr(struct.unpack('<d', struct.pack('<Q', int(line)))[0]))"
+        let expected = try runPython(python, input: values.map { "\($0.bitPattern)\n" }.joined())
+        let written = out.finish().text.split(separator: "\n")
+        let reprs = expected.split(separator: "\n")
+        #expect(written.count == values.count && reprs.count == values.count)
+        for (n, (mine, theirs)) in zip(written, reprs).enumerated() where mine != theirs {
+            Issue.record("\(values[n].bitPattern): wrote \(mine), Python writes \(theirs)")
+        }
+    }
+
+    private func runPython(_ program: String, input: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", program]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        let writer = Thread { stdin.fileHandleForWriting.write(Data(input.utf8)); try? stdin.fileHandleForWriting.close() }
+        writer.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self)
+    }
 }

@@ -1,0 +1,277 @@
+import Glibc
+import HTTP
+
+/// A growable byte buffer written through a pointer: the render JSON's hot loop appends without Array's
+/// per-append uniqueness and capacity checks.
+struct ByteWriter: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(64, capacity)
+        storage = Self.resize(nil, to: self.capacity)
+    }
+
+    deinit { free(storage) }
+
+    /// The bytes written, handed over without a copy (the writer is used up). What the estimate reserved
+    /// beyond them is given back first: a shrinking `realloc` stays in place.
+    consuming func finish() -> ResponseBody {
+        let written = WrittenBytes(takingOwnershipOf: Self.resize(storage, to: max(1, count)), count: count)
+        discard self
+        return .written(written)
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(extra) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ extra: Int) {
+        let grown = max(capacity * 2, count + extra)
+        storage = Self.resize(storage, to: grown)
+        capacity = grown
+    }
+
+    /// `realloc`: a large block grows by remapping its pages rather than copying them.
+    private static func resize(_ pointer: UnsafeMutablePointer<UInt8>?, to size: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let raw = realloc(pointer, size) else { fatalError("out of memory for a \(size)-byte answer") }
+        return raw.assumingMemoryBound(to: UInt8.self)
+    }
+
+    @inline(__always)
+    mutating func append(byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func append(bytes: [UInt8]) {
+        reserve(bytes.count)
+        bytes.withUnsafeBufferPointer { if let base = $0.baseAddress { (storage + count).update(from: base, count: $0.count) } }
+        count += bytes.count
+    }
+
+    /// `[value,timestamp]`, after a comma unless it is the first: room for the longest point is made once.
+    @inline(__always)
+    mutating func appendPoint(_ value: Double?, _ time: Int, first: Bool, _ prefix: inout TimestampPrefix) {
+        reserve(Self.longestPoint)
+        if !first { writeByte(UInt8(ascii: ",")) }
+        writeByte(UInt8(ascii: "["))
+        if let value, value.isFinite { writeFloat(value) } else { write("null") }
+        writeByte(UInt8(ascii: ","))
+        writeTimestamp(time, &prefix)
+        writeByte(UInt8(ascii: "]"))
+    }
+
+    /// `,[` + a float (at most 24 characters as Python writes one) + `,` + a timestamp (at most 20) + `]`.
+    private static let longestPoint = 64
+
+    /// A timestamp: the digits above its last four are formatted once per 10,000 seconds and kept in `prefix`,
+    /// the last four come from the digit-pair table. Consecutive timestamps of a series cost one division.
+    /// Room for 20 bytes must have been reserved.
+    @inline(__always)
+    private mutating func writeTimestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
+        guard t >= 10_000, t < 1_000_000_000_000 else { return writeInteger(t) }
+        let high = t / 10_000
+        let low = t - high * 10_000
+        if high != prefix.high { prefix = TimestampPrefix(high) }
+        UnsafeMutableRawPointer(storage + count).storeBytes(of: prefix.packed, as: UInt64.self)
+        count += prefix.length
+        let pairs = Self.digitPairs.utf8Start
+        let upper = low / 100 * 2, lower = low % 100 * 2
+        storage[count] = pairs[upper]
+        storage[count + 1] = pairs[upper + 1]
+        storage[count + 2] = pairs[lower]
+        storage[count + 3] = pairs[lower + 1]
+        count += 4
+    }
+
+    /// A JSON string: copied as it is when nothing in it needs escaping (the common case for metric names).
+    mutating func appendJSONString(_ text: String) {
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            guard !bytes.contains(where: JSON.needsEscaping) else { return false }
+            reserve(bytes.count + 2)
+            storage[count] = UInt8(ascii: "\"")
+            (storage + count + 1).update(from: bytes.baseAddress!, count: bytes.count)
+            storage[count + 1 + bytes.count] = UInt8(ascii: "\"")
+            count += bytes.count + 2
+            return true
+        }
+        if !plain { append(bytes: JSON.string(text).bytes) }
+    }
+
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        reserve(text.utf8CodeUnitCount)
+        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    @inline(__always)
+    private mutating func writeByte(_ byte: UInt8) {
+        storage[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func write(_ text: StaticString) {
+        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    mutating func appendInteger(_ n: Int) {
+        reserve(21)
+        writeInteger(n)
+    }
+
+    /// Decimal digits written right to left, two at a time. Room for 20 bytes must have been reserved.
+    @inline(__always)
+    private mutating func writeInteger(_ n: Int) {
+        if n < 0 {
+            storage[count] = UInt8(ascii: "-")
+            count += 1
+        }
+        var magnitude = n.magnitude
+        var digits = 1
+        var power: UInt = 10
+        while digits < 20 && magnitude >= power {
+            digits += 1
+            power &*= 10
+        }
+        count += digits
+        var at = count
+        let pairs = Self.digitPairs.utf8Start
+        while magnitude >= 100 {
+            let pair = Int(magnitude % 100) * 2
+            magnitude /= 100
+            at -= 2
+            storage[at] = pairs[pair]
+            storage[at + 1] = pairs[pair + 1]
+        }
+        if magnitude >= 10 {
+            let pair = Int(magnitude) * 2
+            storage[at - 2] = pairs[pair]
+            storage[at - 1] = pairs[pair + 1]
+        } else {
+            storage[at - 1] = UInt8(ascii: "0") + UInt8(magnitude)
+        }
+    }
+
+    mutating func appendFloat(_ v: Double) {
+        reserve(32)
+        writeFloat(v)
+    }
+
+    /// Python's repr of a float, the shortest text that reads back as the same double: whole numbers as `3.0`
+    /// and short decimals (`0.25`, a rate of `12.7`) digit by digit, the rest through Swift's `description`,
+    /// which agrees with Python's repr but costs a `String`. Room for 32 bytes must have been reserved.
+    @inline(__always)
+    private mutating func writeFloat(_ v: Double) {
+        if abs(v) < 1e15, let whole = Int(exactly: v) {
+            if v == 0 && v.sign == .minus { writeByte(UInt8(ascii: "-")) }
+            writeInteger(whole)
+            write(".0")
+        } else {
+            writeFraction(v)
+        }
+    }
+
+    /// The part of `writeFloat` for values with a fraction, kept out of line so the whole-number path stays small.
+    @inline(never)
+    private mutating func writeFraction(_ v: Double) {
+        if let decimal = ShortDecimal(v) { return writeDecimal(decimal) }
+        var text = Self.pythonRepr(v)
+        text.withUTF8 { bytes in
+            (storage + count).update(from: bytes.baseAddress!, count: bytes.count)
+            count += bytes.count
+        }
+    }
+
+    /// Swift's `description` is Python's repr except from 2^53 to 1e16, where Swift writes an exponent
+    /// (`9.59472503753379e+15`) and Python the positional digits (`9594725037533790.0`).
+    static func pythonRepr(_ v: Double) -> String {
+        let text = v.description
+        guard abs(v) >= 0x1p53, abs(v) < 1e16, let e = text.firstIndex(of: "e"), let exponent = Int(text[text.index(after: e)...]) else {
+            return text
+        }
+        let sign = v < 0 ? "-" : ""
+        let digits = text[..<e].filter(\.isNumber)
+        return sign + digits + String(repeating: "0", count: exponent + 1 - digits.count) + ".0"
+    }
+
+    /// `-12.05`: the sign, the whole part, then the fraction's digits with their leading zeros.
+    private mutating func writeDecimal(_ decimal: ShortDecimal) {
+        if decimal.scaled < 0 { writeByte(UInt8(ascii: "-")) }
+        let magnitude = decimal.scaled.magnitude
+        let divisor = ShortDecimal.powersOfTen[decimal.places]
+        writeInteger(Int(magnitude / divisor))
+        writeByte(UInt8(ascii: "."))
+        var fraction = magnitude % divisor
+        count += decimal.places
+        for at in stride(from: count - 1, through: count - decimal.places, by: -1) {
+            storage[at] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+        }
+    }
+}
+
+/// A double that is exactly the nearest double to `scaled / 10^places` for a few places, as `0.25` or `12.7` are:
+/// the form Python's repr gives it. `Double(scaled) / 10^places` is the correctly rounded reading of that
+/// decimal (both operands are exact doubles), so comparing it with the value decides the round trip exactly;
+/// the fewest places that round-trip give the fewest digits. Kept where the products stay below 2^40, so the
+/// candidate rounded from `v * 10^places` is the nearest decimal whenever one round-trips, and to magnitudes
+/// from 1e-4, below which Python switches to exponents.
+struct ShortDecimal {
+    let scaled: Int
+    let places: Int
+
+    static let powersOfTen: [UInt] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+    private static let scales: [Double] = powersOfTen.map(Double.init)
+    private static let largestProduct = 0x1p40
+
+    @inline(__always)
+    init?(_ v: Double) {
+        guard abs(v) >= 1e-4 else { return nil }
+        for n in 1..<Self.scales.count {
+            let scale = Self.scales[n]
+            let product = v * scale
+            guard abs(product) < Self.largestProduct else { return nil }
+            let candidate = Int(product < 0 ? product - 0.5 : product + 0.5)
+            if Double(candidate) / scale == v {
+                scaled = candidate
+                places = n
+                return
+            }
+        }
+        return nil
+    }
+}
+
+/// The digits of a timestamp above its last four (at most eight), as ASCII packed into a word, first digit in
+/// the lowest byte, so that writing them is one store.
+struct TimestampPrefix {
+    private(set) var high = -1
+    private(set) var packed: UInt64 = 0
+    private(set) var length = 0
+
+    init() {}
+
+    init(_ high: Int) {
+        self.high = high
+        var digits: [UInt8] = []
+        var rest = high
+        repeat {
+            digits.append(UInt8(rest % 10) | 0x30)
+            rest /= 10
+        } while rest > 0
+        for (n, digit) in digits.reversed().enumerated() { packed |= UInt64(digit) << (8 * UInt64(n)) }
+        length = digits.count
+    }
+}
