@@ -78,7 +78,7 @@ final class Authenticator: Sendable {
     private func playlistDashboards(_ playlist: Board) throws -> [Board] {
         guard case .array(let ids) = JSON.parse(Array(playlist.document.utf8))?["dashboards"] ?? .null else { return [] }
         return ids.compactMap { id in
-            id.numberValue.flatMap { try? boards.board(.dashboard, tenantID: playlist.tenantID, id: Int64($0)) }
+            id.integerValue.flatMap { try? boards.board(.dashboard, tenantID: playlist.tenantID, id: Int64($0)) }
         }
     }
 

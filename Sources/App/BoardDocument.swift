@@ -39,7 +39,7 @@ enum BoardDocument {
             throw invalid("dashboards", "must be an array of 1 to 100 dashboard ids")
         }
         for (n, id) in ids.enumerated() {
-            guard let number = id.numberValue, number == number.rounded(), exists(Int64(number)) else {
+            guard let number = id.integerValue, exists(Int64(number)) else {
                 throw invalid("dashboards[\(n)]", "is not the id of one of your dashboards")
             }
         }
@@ -114,12 +114,12 @@ enum BoardDocument {
         let fields = try object(value, at: path)
         var out = fields
         for (key, range) in [("x", 0...11), ("y", 0...999), ("w", 1...12), ("h", 1...24)] {
-            guard let n = fields[key]?.numberValue, n == n.rounded(), range.contains(Int(n)) else {
+            guard let n = fields[key]?.integerValue, range.contains(n) else {
                 throw invalid("\(path).\(key)", "must be a whole number in \(range.lowerBound)...\(range.upperBound)")
             }
-            out[key] = .number(n)
+            out[key] = .number(Double(n))
         }
-        guard Int(fields["x"]!.numberValue!) + Int(fields["w"]!.numberValue!) <= 12 else { throw invalid(path, "x + w must not pass column 12") }
+        guard fields["x"]!.integerValue! + fields["w"]!.integerValue! <= 12 else { throw invalid(path, "x + w must not pass column 12") }
         return .object(out)
     }
 

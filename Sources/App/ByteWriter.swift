@@ -80,13 +80,36 @@ struct ByteWriter: ~Copyable {
         if high != prefix.high { prefix = TimestampPrefix(high) }
         UnsafeMutableRawPointer(storage + count).storeBytes(of: prefix.packed, as: UInt64.self)
         count += prefix.length
+        writePair(low / 100)
+        writePair(low % 100)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` in UTC, as Graphite's CSV writes a point's time.
+    mutating func appendUTCDateTime(_ t: Int) {
+        var time = time_t(t)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        reserve(40)
+        writeInteger(Int(parts.tm_year) + 1900)
+        writeField(UInt8(ascii: "-"), parts.tm_mon + 1)
+        writeField(UInt8(ascii: "-"), parts.tm_mday)
+        writeField(UInt8(ascii: " "), parts.tm_hour)
+        writeField(UInt8(ascii: ":"), parts.tm_min)
+        writeField(UInt8(ascii: ":"), parts.tm_sec)
+    }
+
+    private mutating func writeField(_ separator: UInt8, _ value: Int32) {
+        writeByte(separator)
+        writePair(Int(value))
+    }
+
+    /// Two decimal digits of `n` (0...99) from the digit-pair table. Room must have been reserved.
+    @inline(__always)
+    private mutating func writePair(_ n: Int) {
         let pairs = Self.digitPairs.utf8Start
-        let upper = low / 100 * 2, lower = low % 100 * 2
-        storage[count] = pairs[upper]
-        storage[count + 1] = pairs[upper + 1]
-        storage[count + 2] = pairs[lower]
-        storage[count + 3] = pairs[lower + 1]
-        count += 4
+        storage[count] = pairs[n * 2]
+        storage[count + 1] = pairs[n * 2 + 1]
+        count += 2
     }
 
     /// A JSON string: copied as it is when nothing in it needs escaping (the common case for metric names).

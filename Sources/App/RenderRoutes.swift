@@ -38,13 +38,17 @@ struct RenderRoutes: Sendable {
             throw HTTPError.forbidden("this share key reads only its dashboard's targets, not '\(other.prefix(200))'")
         }
         var series = try source.evaluate(targets, tenantID: reader.tenantID, window: window)
-        if let max = value("maxDataPoints").flatMap({ Double($0) }).map({ Int($0) }) {
-            series = SeriesSource.consolidate(series, maxDataPoints: max)
+        // Graphite's CSV has every point of every series: maxDataPoints and noNullPoints shape only the JSON.
+        if value("format") == "csv" { return Response(headers: [Header("Content-Type", "text/csv")], body: RenderFormat.csv(series)) }
+        if let text = value("maxDataPoints") {
+            guard let max = Double(text), max.isFinite else {
+                throw HTTPError.badRequest("maxDataPoints: '\(text.prefix(100))' is not a number", code: "bad_parameter")
+            }
+            series = SeriesSource.consolidate(series, maxDataPoints: Int(Swift.max(0, Swift.min(max, 0x1p53))))
         }
         let dropNulls = value("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
         // noNullPoints leaves out series that have no value at all, as Graphite does.
         if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
-        if value("format") == "csv" { return .text(RenderFormat.csv(series), contentType: "text/csv") }
         return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
@@ -153,23 +157,27 @@ enum RenderFormat {
         out.append("]}")
     }
 
-    static func csv(_ list: [Series]) -> String {
-        var out = ""
+    /// Graphite's CSV (Python's `csv` module, excel dialect): `name,YYYY-MM-DD HH:MM:SS,value` for every point,
+    /// in UTC, an empty value for null; a name with a comma, a quote or a line break goes in double quotes.
+    static func csv(_ list: [Series]) -> ResponseBody {
+        var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + $1.values.count * ($1.name.utf8.count + 48) })
         for s in list {
+            let name = csvField(s.name)
             for (i, v) in s.values.enumerated() {
-                let time = Date(timeIntervalSince1970: TimeInterval(s.start + i * s.step))
-                out += "\(s.name),\(csvTime(time)),\(v.map { "\($0)" } ?? "")\r\n"
+                out.append(bytes: name)
+                out.append(byte: UInt8(ascii: ","))
+                out.appendUTCDateTime(s.start + i * s.step)
+                out.append(byte: UInt8(ascii: ","))
+                if let v { out.appendFloat(v) }
+                out.append("\r\n")
             }
         }
-        return out
+        return out.finish()
     }
 
-    private static func csvTime(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    private static func csvField(_ text: String) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        guard bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 13 || $0 == 10 }) else { return bytes }
+        return Array("\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\"".utf8)
     }
 }

@@ -30,6 +30,12 @@ public enum JSON: Sendable, Equatable {
         return nil
     }
 
+    /// A whole number within ±2^53 (where doubles hold every integer), or nil: converting it cannot trap.
+    public var integerValue: Int? {
+        guard let n = numberValue, n == n.rounded(), abs(n) <= 0x1p53 else { return nil }
+        return Int(n)
+    }
+
     /// The serialized text as UTF-8 bytes.
     public var bytes: [UInt8] {
         var out: [UInt8] = []

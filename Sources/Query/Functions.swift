@@ -330,14 +330,14 @@ public enum Functions {
     private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let value = try args.number("value")
         let step = max(1, (context.until - context.from) / 2)
-        return [Series(name: pythonG(value), start: context.from, end: context.until, step: step, values: [value, value, value])]
+        return [Series(name: pythonLiteral(value), start: context.from, end: context.until, step: step, values: [value, value, value])]
     }
 
     // MARK: - Lists
 
     private static func limit(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let list = try args.seriesList(&context)
-        return Array(list.prefix(max(0, Int(try args.number("n")))))
+        return Array(list.prefix(max(0, try args.integer("n"))))
     }
 
     private static func sortByName(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
@@ -351,7 +351,7 @@ public enum Functions {
     private static func rank(highest: Bool, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
-            let n = Int(try args.number("n", default: 1))
+            let n = try args.integer("n", default: 1)
             let keyed = list.compactMap { s in key(s).map { (s, $0) } }
             let sorted = keyed.sorted { highest ? $0.1 > $1.1 : $0.1 < $1.1 }
             return sorted.prefix(max(0, n)).map(\.0)
@@ -389,7 +389,7 @@ extension Functions {
             totalText = "sumSeries(\(uniquePaths(list)))"
         case .number(let n)?:
             totalValues = Array(repeating: n, count: first.values.count)
-            totalText = pythonG(n) == String(Int64(n)) && n == n.rounded() ? String(Int64(n)) : "\(n)"
+            totalText = pythonLiteral(n)
         case let e?:
             let totals = try context.evaluate(e)
             guard totals.count == 1 else { throw RenderError("asPercent: the total must be one series or a number") }
@@ -411,7 +411,7 @@ extension Functions {
     /// groupByNode(seriesList, nodeNum, callback): series grouped by one node of their name, each group reduced.
     fileprivate static func groupByNode(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let list = try args.seriesList(&context)
-        let node = Int(try args.number("nodeNum"))
+        let node = try args.integer("nodeNum")
         let callback = try args.string("callback", default: "sumSeries")
         guard let reducer = reducers[callback] else { throw RenderError("groupByNode: unsupported callback '\(callback)'") }
         var keys: [String] = []
@@ -459,14 +459,16 @@ extension Functions {
         let probe = try context.evaluate(expression)
         guard !probe.isEmpty else { return [] }
         var interval: Int?
-        if case .string(let text) = window {
-            guard let seconds = TimeSpec.parse(text.hasPrefix("-") || text.hasPrefix("+") ? text : "+" + text, now: 0), seconds > 0 else {
-                throw RenderError("movingAverage: '\(text)' is not an interval")
+        var count = 0
+        switch window {
+        case .string(let text): interval = try intervalSeconds(text, "movingAverage")
+        case .number(let n):
+            guard n >= 0, n <= Double(maxWindowPoints) else {
+                throw RenderError("movingAverage: a window of points must be from 0 to \(maxWindowPoints)")
             }
-            interval = seconds
+            count = Int(n)
+        default: break
         }
-        let count: Int
-        if case .number(let n) = window { count = Int(n) } else { count = 0 }
         let preview = interval ?? (probe.map(\.step).max()! * count)
         var wider = context
         wider.from -= preview
@@ -501,6 +503,10 @@ extension Functions {
 }
 
 extension Functions {
+    /// The longest movingAverage window given in points, far past any screen's width; with steps of at most
+    /// TimeSpec's range the window stays an `Int`.
+    static let maxWindowPoints = 1_000_000
+
     /// An interval argument such as `'1h'` or `'5min'`, in seconds.
     fileprivate static func intervalSeconds(_ text: String, _ function: String) throws(RenderError) -> Int {
         guard let seconds = TimeSpec.parse(text.hasPrefix("-") || text.hasPrefix("+") ? text : "+" + text, now: 0).map(abs), seconds > 0 else {
@@ -609,8 +615,14 @@ func pythonTemplate(_ replace: String) -> String {
     return out
 }
 
-/// Python's `%g` for the numbers Graphite puts into names.
+/// Python's `%g`, with which Graphite puts a function's factor into a name (`scale(x,1e+06)`).
 func pythonG(_ value: Double) -> String {
+    String(format: "%g", value)
+}
+
+/// Python's `str` of a number as the target wrote it (`constantLine(100)`, `asPercent(x,2.5)`): a whole number
+/// as an integer literal, anything else as a float. The parser keeps no difference between `100` and `100.0`.
+func pythonLiteral(_ value: Double) -> String {
     if value == value.rounded() && abs(value) < 1e16 { return String(Int64(value)) }
-    return String(format: "%g", value)
+    return value.description
 }

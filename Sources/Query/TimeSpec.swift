@@ -6,7 +6,18 @@ public enum TimeSpec {
     /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
     public static let utc = TimeZone(identifier: "UTC")!
 
+    /// The times and intervals accepted, in seconds either side of the epoch (about 3,000 years): the arithmetic
+    /// on windows, shifts and buckets built from them stays far inside `Int`.
+    public static let range = -100_000_000_000...100_000_000_000
+
+    /// Seconds since the epoch, or for an interval (`now` 0) its length; nil when the text is not a time or is
+    /// outside `range`.
     public static func parse(_ text: String, now: Int, timeZone: TimeZone = utc) -> Int? {
+        guard let t = unbounded(text, now: now, timeZone: timeZone), range.contains(t) else { return nil }
+        return t
+    }
+
+    private static func unbounded(_ text: String, now: Int, timeZone: TimeZone) -> Int? {
         var trimmed = Substring(text)
         while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
         while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
@@ -19,7 +30,9 @@ public enum TimeSpec {
             let body = t.dropFirst()
             let digits = body.prefix { $0.isNumber }
             guard let n = Int(digits), let unit = unitSeconds(String(body.dropFirst(digits.count))) else { return nil }
-            return now + sign * n * unit
+            let (offset, overflow) = n.multipliedReportingOverflow(by: unit)
+            guard !overflow, offset <= range.upperBound else { return nil }
+            return now + sign * offset
         }
         return absolute(t, timeZone: timeZone)
     }
@@ -45,7 +58,9 @@ public enum TimeSpec {
         let datePart: Substring
         if let underscore = t.firstIndex(of: "_") {
             let clock = t[..<underscore].split(separator: ":")
-            guard clock.count == 2, let h = Int(clock[0]), let m = Int(clock[1]) else { return nil }
+            guard clock.count == 2, let h = Int(clock[0]), let m = Int(clock[1]), (0..<24).contains(h), (0..<60).contains(m) else {
+                return nil
+            }
             components.hour = h
             components.minute = m
             datePart = t[t.index(after: underscore)...]
@@ -56,6 +71,7 @@ public enum TimeSpec {
         components.year = ymd / 10000
         components.month = ymd / 100 % 100
         components.day = ymd % 100
+        guard (1...12).contains(components.month!), (1...31).contains(components.day!) else { return nil }
         return calendar.date(from: components).map { Int($0.timeIntervalSince1970) }
     }
 }

@@ -71,6 +71,9 @@ import Whisper
             (#"{"title": "x", "widgets": [{"type": "number", "target": "a", "thresholds": {"warning": "ten"}}]}"#, "widgets[0].thresholds.warning"),
             (#"{"title": "x", "widgets": [{"type": "text", "text": "t", "position": {"x": 8, "y": 0, "w": 6, "h": 1}}]}"#, "widgets[0].position"),
             (#"{"title": "x", "widgets": [{"type": "status"}]}"#, "widgets[0].component"),
+            // Numbers no integer holds are refused, not converted (a conversion that traps would stop the server).
+            (#"{"title": "x", "widgets": [{"type": "text", "text": "t", "position": {"x": 1e300, "y": 0, "w": 1, "h": 1}}]}"#, "widgets[0].position.x"),
+            (#"{"title": "x", "widgets": [{"type": "text", "text": "t", "position": {"x": 0, "y": 0, "w": 1e999, "h": 1}}]}"#, "widgets[0].position.w"),
         ]
         for (body, field) in cases {
             let r = try t.call("POST", "/api/v1/dashboards", json: body, headers: ["Cookie": a])
@@ -177,5 +180,6 @@ import Whisper
         // Its key reads the targets of its dashboards.
         #expect(try t.call("GET", "/render?target=app.web2.requests&from=-1h", headers: ["Authorization": "Bearer \(key)"]).status == 200)
         #expect(try t.call("POST", "/api/v1/playlists", json: #"{"title": "Empty", "dashboards": []}"#, headers: ["Cookie": a]).status == 400)
+        #expect(try t.call("POST", "/api/v1/playlists", json: #"{"title": "Huge", "dashboards": [1e300]}"#, headers: ["Cookie": a]).status == 400)
     }
 }

@@ -80,6 +80,43 @@ extension ResponseBody {
         #expect(try t.call("GET", "/metrics/find?query=*", headers: [:]).status == 401)
     }
 
+    /// Numbers past what an `Int` holds, in arguments, intervals, times and parameters: each one an answer (the
+    /// whole list once crashed the server, a trap in a conversion or in arithmetic), and the server still serves.
+    @Test func extremeNumbersGetAnswersNotACrash() throws {
+        let (t, a, _, _) = try setUp()
+        let badTimes = [
+            "from=-99999999999999999y", "from=-9223372036854775807s", "until=9223372036854775807", "from=now-99999999999999999999999d",
+            "from=99:99_20200101", "from=00:00_20201399", "from=-1e5s",
+        ]
+        for query in badTimes {
+            let r = try t.call("GET", "/render?target=app.web1.requests&\(query)", headers: ["Cookie": a.cookie])
+            #expect(r.status == 400 && r.text.contains("bad_time"), "\(query)")
+        }
+        let badTargets = [
+            "groupByNode(app.*.requests,1e19,'sumSeries')", "movingAverage(app.web1.requests,1e18)", "movingAverage(app.web1.requests,-5)",
+            "movingAverage(app.web1.requests,'99999999999999999y')", "summarize(app.web1.requests,'99999999999999999y')",
+            "hitcount(app.web1.requests,'999999999999999999y')", "timeShift(app.web1.requests,'-9223372036854775807s')",
+        ]
+        for target in badTargets {
+            let r = try t.call("GET", "/render?target=\(target)", headers: ["Cookie": a.cookie])
+            #expect(r.status == 400 && r.text.contains("bad_target"), "\(target)")
+        }
+        let answered = [
+            "limit(app.*.requests,1e300)": 2, "highestCurrent(app.*.requests,-1e300)": 0, "aliasByNode(app.*.requests,1e19)": 2,
+            "aliasByNode(app.*.requests,-1e19)": 2, "asPercent(app.web1.requests,1e20)": 1, "scale(app.web1.requests,1e308)": 1,
+            "keepLastValue(app.web1.requests,1e19)": 1, "timeShift(app.web1.requests,'3000y')": 0,
+        ]
+        for (target, count) in answered {
+            let r = try t.call("GET", "/render?target=\(target)", headers: ["Cookie": a.cookie])
+            #expect(r.status == 200 && json(r).count == count, "\(target)")
+        }
+        for (value, status) in [("nan", 400), ("inf", 400), ("abc", 400), ("1e300", 200), ("-5", 200), ("1", 200)] {
+            let r = try t.call("GET", "/render?target=app.web1.requests&maxDataPoints=\(value)", headers: ["Cookie": a.cookie])
+            #expect(r.status == status, "maxDataPoints=\(value)")
+        }
+        #expect(try t.call("GET", "/render?target=app.web1.requests&from=-1min", headers: ["Cookie": a.cookie]).text.contains("3.0"))
+    }
+
     @Test func findExpandAndTheGraphiteEndpointsGrafanaCalls() throws {
         let (t, a, _, _) = try setUp()
         let found = try t.call("GET", "/metrics/find?query=app.*", headers: ["Cookie": a.cookie])

@@ -89,6 +89,14 @@ import TestSupport
         #expect(try run("transformNull", [a]).first?.values == [1, 0, 3, 4, 0, 6])
         #expect(try run("keepLastValue", [a]).first?.values == [1, 1, 3, 4, 4, 6])
         #expect(Functions.baseName("scale(sumSeries(x.y.z),2)") == "x.y.z")
+        // Python's %g in function names (graphite-render writes `scale(a,1e+06)`), and `str` of a literal total.
+        #expect(try run("scale", [a], extra: [TargetExpression.number(1_000_000)]).first?.name == "scale(a,1e+06)")
+        #expect(try run("offset", [a], extra: [TargetExpression.number(-0.125)]).first?.name == "offset(a,-0.125)")
+        #expect(try run("asPercent", [a], extra: [TargetExpression.number(200)]).first?.name == "asPercent(a,200)")
+        #expect(try run("asPercent", [a], extra: [TargetExpression.number(2.5)]).first?.name == "asPercent(a,2.5)")
+        // Totals too large for an integer are named, not a crash.
+        #expect(try run("asPercent", [a], extra: [TargetExpression.number(1e20)]).first?.name == "asPercent(a,1e+20)")
+        #expect(try run("asPercent", [a], extra: [TargetExpression.number(.infinity)]).first?.name == "asPercent(a,inf)")
     }
 }
 

@@ -7,6 +7,7 @@ import os
 import random
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 import whisper
@@ -116,3 +117,21 @@ def test_find_matches_graphite(both):
 ])
 def test_max_data_points_and_no_null_points_as_graphite(both, query, extra):
     compare(both, query, **extra)
+
+
+@pytest.mark.parametrize("query,extra", [
+    ("a.b.c", {}), ("a.b.*", {"maxDataPoints": 5, "noNullPoints": "true"}), ("group(a.b.c,slow.e)", {}),
+    ("scale(a.b.c,2.5)", {}), ("alias(a.b.c,'quoted, \"name\"')", {}), ("scale(constantLine(3),3001002003004005)", {}),
+])
+def test_csv_is_graphites_text(both, query, extra):
+    """CSV byte for byte: Python's csv quoting, times in UTC, values as repr, every point (maxDataPoints and
+    noNullPoints shape only the JSON)."""
+    service, tenant, graphite, now = both
+    params = urllib.parse.urlencode({"target": query, "from": now - 1200, "until": now - 60, "format": "csv", **extra})
+    expected = graphite.get("/render?" + params).data.decode()
+    request = urllib.request.Request(service.url + "/render?" + params, headers={"Cookie": tenant.cookie})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        assert r.headers["Content-Type"] == "text/csv"
+        got = r.read().decode()
+    assert expected.count("\r\n") >= 3
+    assert got == expected
