@@ -56,7 +56,7 @@ struct RenderRoutes: Sendable {
     /// per name, as Graphite's tree keeps it: a name that is a series and a branch shows as the branch.
     private func find(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        var nodes = try source.tree(tenantID: account.tenantID).find(request.query("query") ?? "")
+        var nodes = try Self.find(request.query("query") ?? "", in: source.tree(tenantID: account.tenantID))
         let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
         nodes.removeAll { $0.isLeaf && branches.contains($0.path) }
         var out = ByteWriter(capacity: 64 + nodes.count * 160)
@@ -86,9 +86,18 @@ struct RenderRoutes: Sendable {
         let leavesOnly = request.query("leavesOnly") == "1"
         var results: [String] = []
         for query in request.queryItems.filter({ $0.0 == "query" }).map(\.1) {
-            results += tree.find(query).filter { !leavesOnly || $0.isLeaf }.map(\.path)
+            results += try Self.find(query, in: tree).filter { !leavesOnly || $0.isLeaf }.map(\.path)
         }
         return .json(["results": .array(Array(Set(results)).sorted().map(JSON.string))])
+    }
+
+    /// A query that is no glob the tree takes (braces spelling too many patterns) is a 400 naming it.
+    private static func find(_ query: String, in tree: MetricTree) throws(HTTPError) -> [MetricTree.Node] {
+        do {
+            return try tree.find(query)
+        } catch {
+            throw HTTPError.badRequest("query: \(error.description)", code: "bad_query")
+        }
     }
 
     /// Graphite's description of every function, which Grafana's query editor reads.

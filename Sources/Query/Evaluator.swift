@@ -28,7 +28,7 @@ public struct RenderContext {
     public mutating func evaluate(_ expression: TargetExpression) throws(RenderError) -> [Series] {
         switch expression {
         case .path(let pattern):
-            let names = tree.expand(pattern)
+            let names = try tree.expand(pattern)
             touched += names.count
             guard touched <= maxSeries else { throw RenderError("the request touches more than \(maxSeries) series; narrow the globs") }
             return names.compactMap { name in

@@ -1,4 +1,5 @@
 import Foundation
+import Posix
 
 /// The render functions (Graphite semantics for names, nulls and step alignment).
 public enum Functions {
@@ -318,14 +319,21 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let search = try args.string("search")
         let replace = try args.string("replace")
-        guard let regex = try? NSRegularExpression(pattern: search) else { throw RenderError("aliasSub: '\(search)' is not a regular expression") }
+        guard let regex = TimedRegex(search) else { throw RenderError("aliasSub: '\(search)' is not a regular expression") }
         let unescaped = pythonTemplate(replace)
-        return list.map { s in
+        let deadline = monotonicSeconds() + regexSeconds
+        return try list.map { s throws(RenderError) in
             var out = s
-            out.name = regex.stringByReplacingMatches(in: s.name, range: NSRange(s.name.startIndex..., in: s.name), withTemplate: unescaped)
+            guard let name = regex.replacingMatches(in: s.name, template: unescaped, deadline: deadline) else {
+                throw RenderError("aliasSub: '\(search.prefix(100))' took more than \(Int(regexSeconds * 1000)) ms on these names; simplify it")
+            }
+            out.name = name
             return out
         }
     }
+
+    /// How long one aliasSub's pattern may run over all its series.
+    static let regexSeconds = 0.25
 
     private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let value = try args.number("value")

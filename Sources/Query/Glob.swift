@@ -15,11 +15,18 @@ public struct GlobSegment: Sendable {
     /// One token list per alternative of the braces.
     private let alternatives: [[Token]]
 
-    public init(_ pattern: String) {
+    /// The most patterns one segment's braces may spell (`{a,b}{c,d}` spells four): braces multiply, and
+    /// twenty pairs would spell a million.
+    public static let maxAlternatives = 1000
+
+    public init(_ pattern: String) throws(RenderError) {
         if !pattern.contains(where: { "*?[{".contains($0) }) {
             literal = pattern
             alternatives = []
             return
+        }
+        guard Self.braceAlternatives(Substring(pattern)) <= Self.maxAlternatives else {
+            throw RenderError("'\(pattern.prefix(100))' spells more than \(Self.maxAlternatives) patterns with its braces")
         }
         literal = nil
         alternatives = Self.expandBraces(pattern).map(Self.tokens)
@@ -33,6 +40,14 @@ public struct GlobSegment: Sendable {
         if alternatives == [[.star]] { return !name.utf8.contains(UInt8(ascii: ".")) }
         var name = name
         return name.withUTF8 { bytes in alternatives.contains { Self.match($0, bytes) } }
+    }
+
+    /// How many patterns `expandBraces` would spell, counted the same way without spelling them; past
+    /// `maxAlternatives` the count stops growing.
+    private static func braceAlternatives(_ pattern: Substring) -> Int {
+        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return 1 }
+        let choices = pattern[open..<close].count(where: { $0 == "," }) + 1
+        return min(maxAlternatives + 1, choices * braceAlternatives(pattern[pattern.index(after: close)...]))
     }
 
     /// `a{b,c}d{e,f}` → `abde`, `abdf`, `acde`, `acdf`; a `{` without its `}` is a plain character.
@@ -156,14 +171,15 @@ public struct MetricTree: Sendable {
     }
 
     /// The nodes matching a glob query (`stats.counters.*`): branches (directories) and leaves (series).
-    public func find(_ query: String) -> [Node] {
-        find(query, leavesOnly: false)
+    public func find(_ query: String) throws(RenderError) -> [Node] {
+        try find(query, leavesOnly: false)
     }
 
     /// With `leavesOnly`, branches are neither looked up nor returned.
-    private func find(_ query: String, leavesOnly: Bool) -> [Node] {
-        let segments = query.split(separator: ".", omittingEmptySubsequences: false).map { GlobSegment(String($0)) }
-        guard !segments.isEmpty, query.utf8.count <= 1000, !query.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return [] }
+    private func find(_ query: String, leavesOnly: Bool) throws(RenderError) -> [Node] {
+        guard query.utf8.count <= 1000, !query.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return [] }
+        var segments: [GlobSegment] = []
+        for text in query.split(separator: ".", omittingEmptySubsequences: false) { segments.append(try GlobSegment(String(text))) }
         let literals = segments.compactMap(\.literalName)
         if literals.count == segments.count { return exactNodes(query, literals, leavesOnly: leavesOnly) }
         var frontier: [(dir: String, path: String)] = [(root, "")]
@@ -209,8 +225,8 @@ public struct MetricTree: Sendable {
     }
 
     /// The series (leaves) a path glob names.
-    public func expand(_ pattern: String) -> [String] {
-        find(pattern, leavesOnly: true).map(\.path)
+    public func expand(_ pattern: String) throws(RenderError) -> [String] {
+        try find(pattern, leavesOnly: true).map(\.path)
     }
 
     /// The nodes under `dir` a segment could match: a literal segment is looked up, not listed.

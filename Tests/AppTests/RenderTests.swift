@@ -117,6 +117,18 @@ extension ResponseBody {
         #expect(try t.call("GET", "/render?target=app.web1.requests&from=-1min", headers: ["Cookie": a.cookie]).text.contains("3.0"))
     }
 
+    @Test func bracesThatSpellTooManyPatternsGet400() throws {
+        let (t, a, _, _) = try setUp()
+        let braces = String(repeating: "%7Ba,b%7D", count: 22)
+        let render = try t.call("GET", "/render?target=app.\(braces).requests", headers: ["Cookie": a.cookie])
+        #expect(render.status == 400 && render.text.contains("bad_target") && render.text.contains("more than 1000 patterns"))
+        for endpoint in ["/metrics/find", "/metrics/expand"] {
+            let r = try t.call("GET", "\(endpoint)?query=app.\(braces)", headers: ["Cookie": a.cookie])
+            #expect(r.status == 400 && r.text.contains("bad_query"), "\(endpoint)")
+        }
+        #expect(try t.call("GET", "/metrics/expand?query=app.%7Bweb1,web2%7D.requests", headers: ["Cookie": a.cookie]).status == 200)
+    }
+
     @Test func findExpandAndTheGraphiteEndpointsGrafanaCalls() throws {
         let (t, a, _, _) = try setUp()
         let found = try t.call("GET", "/metrics/find?query=app.*", headers: ["Cookie": a.cookie])

@@ -94,6 +94,12 @@ import TestSupport
         #expect(try run("offset", [a], extra: [TargetExpression.number(-0.125)]).first?.name == "offset(a,-0.125)")
         #expect(try run("asPercent", [a], extra: [TargetExpression.number(200)]).first?.name == "asPercent(a,200)")
         #expect(try run("asPercent", [a], extra: [TargetExpression.number(2.5)]).first?.name == "asPercent(a,2.5)")
+        // aliasSub's regex runs under a time limit: exponential backtracking is stopped and named (a 400).
+        let long = Series(name: String(repeating: "a", count: 40) + "b", start: 1000, end: 1060, step: 10, values: [1])
+        let started = Date()
+        #expect(throws: RenderError.self) { try run("aliasSub", [long], extra: [.string("(a+)+$"), .string("x")]) }
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try run("aliasSub", [long], extra: [.string("a+b$"), .string("x")]).first?.name == "x")
         // Totals too large for an integer are named, not a crash.
         #expect(try run("asPercent", [a], extra: [TargetExpression.number(1e20)]).first?.name == "asPercent(a,1e+20)")
         #expect(try run("asPercent", [a], extra: [TargetExpression.number(.infinity)]).first?.name == "asPercent(a,inf)")
@@ -156,28 +162,28 @@ enum FakeTree {
         let tree = FakeTree.tree([Series(name: "app.a", start: 0, end: 10, step: 10, values: [nil])])
         let dir = tree.root + "/app"
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: dir)
-        #expect(tree.expand("app.*") == ["app.a"])
-        #expect(tree.expand("app.*") == ["app.a"], "served from the kept listing")
+        #expect(try tree.expand("app.*") == ["app.a"])
+        #expect(try tree.expand("app.*") == ["app.a"], "served from the kept listing")
         FileManager.default.createFile(atPath: dir + "/b.wsp", contents: Data())
-        #expect(tree.expand("app.*") == ["app.a", "app.b"])
+        #expect(try tree.expand("app.*") == ["app.a", "app.b"])
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -30)], ofItemAtPath: dir)
-        #expect(tree.expand("app.*") == ["app.a", "app.b"])
+        #expect(try tree.expand("app.*") == ["app.a", "app.b"])
         try FileManager.default.removeItem(atPath: dir + "/a.wsp")
-        #expect(tree.expand("app.*") == ["app.b"])
+        #expect(try tree.expand("app.*") == ["app.b"])
     }
 
     /// `a.b` beside `a.b.c` is a series and a branch at once: both show, and the series is still found,
     /// by a glob and by its exact name.
-    @Test func aNameThatIsBothSeriesAndBranchIsBoth() {
+    @Test func aNameThatIsBothSeriesAndBranchIsBoth() throws {
         let tree = FakeTree.tree(["app.b", "app.b.c", "app.d"].map { Series(name: $0, start: 0, end: 10, step: 10, values: [nil]) })
         let both = [MetricTree.Node(path: "app.b", isLeaf: false), MetricTree.Node(path: "app.b", isLeaf: true)]
-        #expect(tree.find("app.*") == both + [MetricTree.Node(path: "app.d", isLeaf: true)])
-        #expect(tree.find("app.b") == both)
-        #expect(tree.find("app.{b,b}") == both, "braces naming a path twice still give each node once")
-        #expect(tree.expand("app.b") == ["app.b"])
-        #expect(tree.expand("app.b*") == ["app.b"])
-        #expect(tree.expand("app.b.c") == ["app.b.c"])
-        #expect(tree.find("app.x").isEmpty && tree.find("app.b.x").isEmpty)
+        #expect(try tree.find("app.*") == both + [MetricTree.Node(path: "app.d", isLeaf: true)])
+        #expect(try tree.find("app.b") == both)
+        #expect(try tree.find("app.{b,b}") == both, "braces naming a path twice still give each node once")
+        #expect(try tree.expand("app.b") == ["app.b"])
+        #expect(try tree.expand("app.b*") == ["app.b"])
+        #expect(try tree.expand("app.b.c") == ["app.b.c"])
+        #expect(try tree.find("app.x").isEmpty && tree.find("app.b.x").isEmpty)
     }
 
     /// Random well-formed globs against random names, checked with a regular expression built from the glob
@@ -207,7 +213,7 @@ enum FakeTree {
                 }
             }
             let oracle = try NSRegularExpression(pattern: regex + "$")
-            let segment = GlobSegment(glob)
+            let segment = try GlobSegment(glob)
             for _ in 0..<20 {
                 let name = String((0..<Int.random(in: 0...6, using: &rng)).map { _ in pick("abc-.é") })
                 let expected = oracle.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
@@ -216,17 +222,41 @@ enum FakeTree {
         }
     }
 
-    @Test func findMatchesGraphiteGlobsWithinTheTree() {
+    @Test func findMatchesGraphiteGlobsWithinTheTree() throws {
         let tree = FakeTree.tree(["stats.a1.x", "stats.a2.x", "stats.b.x", "stats.ab.y", "other.z"].map {
             Series(name: $0, start: 0, end: 10, step: 10, values: [nil])
         })
-        #expect(tree.expand("stats.a?.x") == ["stats.a1.x", "stats.a2.x"])
-        #expect(tree.expand("stats.{b,ab}.*") == ["stats.ab.y", "stats.b.x"])
-        #expect(tree.expand("stats.a[0-1].x") == ["stats.a1.x"])
-        #expect(tree.expand("*.*.*").count == 4)
-        #expect(tree.find("stats.*").map(\.isLeaf) == [false, false, false, false])
+        #expect(try tree.expand("stats.a?.x") == ["stats.a1.x", "stats.a2.x"])
+        #expect(try tree.expand("stats.{b,ab}.*") == ["stats.ab.y", "stats.b.x"])
+        #expect(try tree.expand("stats.a[0-1].x") == ["stats.a1.x"])
+        #expect(try tree.expand("*.*.*").count == 4)
+        #expect(try tree.find("stats.*").map(\.isLeaf) == [false, false, false, false])
         for hostile in ["..", "stats/../other.z", "/etc/passwd", "stats..a1", "stats.*/../*"] {
-            #expect(tree.expand(hostile).isEmpty, "\(hostile)")
+            #expect(try tree.expand(hostile).isEmpty, "\(hostile)")
+        }
+        // Braces multiply: ten pairs spell 1,024 patterns, one past the limit (once: 2^22 patterns hung a thread).
+        #expect(try tree.expand("stats.{a1,b}" + String(repeating: "{,x}", count: 8) + ".x") == ["stats.a1.x", "stats.b.x"])
+        for braces in [10, 22, 150] {
+            #expect(throws: RenderError.self) { try tree.expand("stats." + String(repeating: "{a,b}", count: braces) + ".x") }
+        }
+        let eleven = "{" + (0..<11).map(String.init).joined(separator: ",") + "}"
+        #expect(throws: RenderError.self) { try tree.find("stats." + eleven + eleven + eleven) }
+        #expect(try tree.find("stats." + String(repeating: "{a,b}", count: 250)).isEmpty, "a query past 1,000 bytes finds nothing")
+    }
+}
+
+@Suite struct TimedRegexTests {
+    /// The same text as NSRegularExpression's own replacement, on anchors, groups, empty matches and non-ASCII names.
+    @Test(arguments: [
+        ("^a\\.b\\.", "x_"), ("(^.*$)", "$1"), ("\\.", "_"), ("x*", "-"), ("(\\w+)\\.(\\w+)", "$2.$1"), ("é", "e"), ("$", "!"),
+        ("[0-9]+", "<$0>"), ("nomatch", "z"),
+    ])
+    func replacesAsNSRegularExpression(pattern: String, template: String) throws {
+        let regex = try #require(TimedRegex(pattern))
+        let reference = try NSRegularExpression(pattern: pattern)
+        for name in ["a.b.c", "app.web1.requests", "", "café.naïve.ü1", "servers.web-01.cpu.42", "x.xx.xxx"] {
+            let expected = reference.stringByReplacingMatches(in: name, range: NSRange(name.startIndex..., in: name), withTemplate: template)
+            #expect(regex.replacingMatches(in: name, template: template, deadline: .infinity) == expected, "\(pattern) on \(name)")
         }
     }
 }
