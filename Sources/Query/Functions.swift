@@ -515,6 +515,17 @@ extension Functions {
     /// TimeSpec's range the window stays an `Int`.
     static let maxWindowPoints = 1_000_000
 
+    /// The most buckets one summarize or hitcount may make over all its series: an interval far below the
+    /// series' step over a long range (`'1s'` over a year of 10-minute points) would spell millions per series.
+    static let maxBuckets = 10_000_000
+
+    fileprivate static func checkBuckets(_ list: [Series], interval: Int, _ function: String, _ text: String) throws(RenderError) {
+        let total = list.reduce(0) { $0 + ($1.end - $1.start) / interval + 1 }
+        guard total <= maxBuckets else {
+            throw RenderError("\(function): '\(text)' buckets make \(total) points over this range; the most is \(maxBuckets)")
+        }
+    }
+
     /// An interval argument such as `'1h'` or `'5min'`, in seconds.
     fileprivate static func intervalSeconds(_ text: String, _ function: String) throws(RenderError) -> Int {
         guard let seconds = TimeSpec.parse(text.hasPrefix("-") || text.hasPrefix("+") ? text : "+" + text, now: 0).map(abs), seconds > 0 else {
@@ -531,6 +542,7 @@ extension Functions {
         let function = try args.string("func", default: "sum")
         let alignToFrom = try args.bool("alignToFrom", default: false)
         guard ["sum", "avg", "last", "max", "min"].contains(function) else { throw RenderError("summarize: unknown function '\(function)'") }
+        try checkBuckets(list, interval: interval, "summarize", text)
         return list.map { s in
             var buckets: [Int: [Double]] = [:]
             for (i, timestamp) in stride(from: s.start, through: s.end, by: s.step).enumerated() {
@@ -570,6 +582,7 @@ extension Functions {
         let list = try args.seriesList(&context)
         let text = try args.string("intervalString")
         let interval = try intervalSeconds(text, "hitcount")
+        try checkBuckets(list, interval: interval, "hitcount", text)
         return list.map { s in
             let bucketCount = Int((Double(s.end - s.start) / Double(interval)).rounded(.up))
             var buckets = [[Double]](repeating: [], count: max(0, bucketCount))
