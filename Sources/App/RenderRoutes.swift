@@ -41,10 +41,10 @@ struct RenderRoutes: Sendable {
         // Graphite's CSV has every point of every series: maxDataPoints and noNullPoints shape only the JSON.
         if value("format") == "csv" { return Response(headers: [Header("Content-Type", "text/csv")], body: RenderFormat.csv(series)) }
         if let text = value("maxDataPoints") {
-            guard let max = Double(text), max.isFinite else {
+            guard let limit = Double(text), limit.isFinite else {
                 throw HTTPError.badRequest("maxDataPoints: '\(text.prefix(100))' is not a number", code: "bad_parameter")
             }
-            series = SeriesSource.consolidate(series, maxDataPoints: Int(Swift.max(0, Swift.min(max, 0x1p53))))
+            series = SeriesSource.consolidate(series, maxDataPoints: Int(max(0, min(limit, 0x1p53))))
         }
         let dropNulls = value("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
         // noNullPoints leaves out series that have no value at all, as Graphite does.
