@@ -25,7 +25,7 @@ public enum FormDecoding {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "%"), i + 2 < bytes.count,
-                let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2])
+                let hi = ASCII.hexValue(bytes[i + 1]), let lo = ASCII.hexValue(bytes[i + 2])
             {
                 out.append(hi << 4 | lo)
                 i += 3
@@ -35,14 +35,5 @@ public enum FormDecoding {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -110,9 +110,13 @@ struct JSONReader {
         return nil
     }
 
+    /// Four hexadecimal digits (no sign, which `UInt32(_:radix:)` would take).
     private mutating func hex4() -> UInt32? {
-        guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else {
-            return nil
+        guard i + 4 <= bytes.count else { return nil }
+        var v: UInt32 = 0
+        for byte in bytes[i..<i + 4] {
+            guard let digit = ASCII.hexValue(byte) else { return nil }
+            v = v * 16 + UInt32(digit)
         }
         i += 4
         return v

@@ -254,11 +254,14 @@ public struct RequestParser {
     }
 
     private func chunkSize(_ line: ArraySlice<UInt8>) throws(HTTPError) -> Int {
-        let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 32 && $0 != 9 }
-        guard !digits.isEmpty, digits.count <= 8, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+        // `1*HEXDIG` (no sign: `-5` once reached the body slicing and stopped the server), then optional
+        // whitespace before any extension.
+        var digits = line.prefix { $0 != UInt8(ascii: ";") }
+        while let last = digits.last, last == 32 || last == 9 { digits.removeLast() }
+        guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy({ ASCII.hexValue($0) != nil }) else {
             throw .badRequest("invalid chunk size", code: "bad_chunk")
         }
-        return size
+        return digits.reduce(0) { $0 * 16 + Int(ASCII.hexValue($1)!) }
     }
 
     private func lineEnd(from index: Int) -> (contentEnd: Int, next: Int)? {

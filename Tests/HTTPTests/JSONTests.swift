@@ -20,6 +20,7 @@ import Testing
         (#"{"a":[1,2.5,-3e2,true,false,null],"b":{"c":"\u00e9\ud83d\ude00"}}"#, true),
         ("{}", true), ("[]", true), (#""x""#, true), ("01", false), ("{", false), (#"{"a":1,}"#, false),
         ("[1 2]", false), (#""\x""#, false), ("tru", false), ("1.", false), ("-", false), ("\"\u{1}\"", false),
+        (#""\u+041""#, false), (#""\u-041""#, false), (#""\u00E9""#, true),
         (String(repeating: "[", count: 100) + String(repeating: "]", count: 100), false),
     ])
     func parserAcceptsExactlyValidJSON(text: String, valid: Bool) {
