@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import HTTP
 
@@ -32,5 +33,15 @@ import Testing
     @Test func parsedValuesMatchFoundation() {
         let text = #"{"a":[1,2.5,-300,true,null],"b":{"c":"é😀"}}"#
         #expect(JSON.parse(Array(text.utf8)) == .object(["a": [1, .number(2.5), .number(-300), true, nil], "b": ["c": "é😀"]]))
+    }
+
+    /// Seeded random edits of valid documents and form bodies: parsed or refused, never a trap.
+    @Test func mutatedDocumentsAndFormsNeverTrap() {
+        let documents = [#"{"a":[1,2.5,-3e2,true,false,null],"b":{"c":"\u00e9\ud83d\ude00"}}"#, "target=a.b&from=-1h&x=%41%2", "a=%zz&b=%%&=&&c"]
+        let parsed = acceptedMutations(of: documents, alphabet: "-+0123456789.eE{}[]\",:\\u tfnrl%&=\u{0}é", count: 50_000, seed: 11) { bytes in
+            _ = FormDecoding.decode(String(decoding: bytes, as: UTF8.self))
+            return JSON.parse(bytes) != nil
+        }
+        #expect(parsed > 1_000 && parsed < 45_000, "\(parsed) of 50,000 parsed")
     }
 }

@@ -260,3 +260,20 @@ enum FakeTree {
         }
     }
 }
+
+@Suite struct MutatedInputTests {
+    /// Seeded random edits of valid targets and times: each parses or fails with an error, never a trap.
+    @Test func mutatedTargetsAndTimesParseOrFailNeverATrap() {
+        let alphabet = "-+0123456789.eE(),'\"*?[]{}_:a ;\\\u{0}zé"
+        let targets = ["sumSeries(app.*.requests)", "aliasSub(a.b.c,'(^.*$)','\\1')", "summarize(x.y,'1h','sum',true)", "scale(a.{b,c}.d,-1.5e3)", "f(a=1,b='x',c=true)"]
+        let parsed = acceptedMutations(of: targets, alphabet: alphabet, count: 50_000, seed: 7) {
+            (try? ExpressionParser.parse(String(decoding: $0, as: UTF8.self))) != nil
+        }
+        #expect(parsed > 5_000 && parsed < 45_000, "\(parsed) of 50,000 parsed")
+        let times = ["-1h", "now-5min", "12:30_20201231", "1700000000", "20201231", "-2mon", "+3y"]
+        let read = acceptedMutations(of: times, alphabet: alphabet, count: 50_000, seed: 8) {
+            TimeSpec.parse(String(decoding: $0, as: UTF8.self), now: 1_700_000_000).map(TimeSpec.range.contains) == true
+        }
+        #expect(read > 1_000 && read < 45_000, "\(read) of 50,000 read within the range")
+    }
+}

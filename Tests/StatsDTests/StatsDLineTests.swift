@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import StatsD
 
@@ -45,6 +46,17 @@ import Testing
     ])
     func malformedLinesAreBad(line: String) {
         #expect(throws: BadLine.self) { try StatsDLine.parse(Substring(line)) }
+    }
+
+    /// Seeded random edits of valid lines: each is a line or a BadLine, never a trap; Graphite lines too.
+    @Test func mutatedLinesAreParsedOrBadNeverATrap() {
+        let lines = ["tok.users.new:1|c:2.5|c|@0.1:3|ms", "tok.k:+6|g", "tok.s:x|s|#a:b", "_e{5,4}:tok.title|text", "_sc|tok.x|0"]
+        let parsed = acceptedMutations(of: lines, alphabet: "-+0123456789.eE|:@#,cmsghd_ \t\r\n\u{0}é{}xX", count: 50_000, seed: 9) { bytes in
+            let line = String(decoding: bytes, as: UTF8.self)
+            _ = GraphiteLine.parse(Substring(line.replacing(":", with: " ").replacing("|", with: " ")), now: 1_700_000_000)
+            return (try? StatsDLine.parse(Substring(line))) != nil
+        }
+        #expect(parsed > 2_000 && parsed < 45_000, "\(parsed) of 50,000 parsed")
     }
 
     @Test func serviceChecksAndEventsAreRecognized() throws {

@@ -4,18 +4,6 @@ import TestSupport
 
 @testable import Whisper
 
-/// A seeded generator (SplitMix64) so a failing sequence can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random operations over simulated time: updates out of order, in the future, older than the retention,
 /// duplicated; single updates; fetches of every shape.
 func randomOps(archives: [Retention], seed: UInt64, count: Int) -> [PythonWhisper.Op] {
