@@ -1,5 +1,8 @@
 #include <fcntl.h>
+#include <stdint.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <malloc.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -35,3 +38,30 @@ void cl_malloc_thresholds(int mmap_threshold, int trim_threshold) {
 
 const int cl_o_noatime = O_NOATIME;
 const int cl_seek_data = SEEK_DATA;
+
+/* The kernel's struct sched_attr (glibc has no wrapper for sched_setattr). */
+struct cl_sched_attr {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    uint32_t sched_util_min, sched_util_max;
+};
+
+int cl_request_slice(uint64_t nanoseconds) {
+    struct cl_sched_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.sched_policy = 0; /* SCHED_OTHER */
+    attr.sched_nice = getpriority(PRIO_PROCESS, 0);
+    attr.sched_runtime = nanoseconds;
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+uint64_t cl_current_slice(void) {
+    struct cl_sched_attr attr;
+    memset(&attr, 0, sizeof attr);
+    if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return 0;
+    return attr.sched_runtime;
+}

@@ -54,6 +54,9 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func run() {
+        if configuration.eventLoopSliceMicroseconds > 0, !SchedulerSlice.request(microseconds: configuration.eventLoopSliceMicroseconds) {
+            logger.debug("the kernel kept its default scheduler slice for the event loop")
+        }
         let tick = Int32(max(10, min(1000, configuration.headerTimeout * 250)))
         var nextSweep = monotonicSeconds() + Double(tick) / 1000
         while true {

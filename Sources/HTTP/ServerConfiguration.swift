@@ -9,6 +9,10 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSContext?
     /// One event loop per core.
     public var eventLoops = ProcessInfo.processInfo.activeProcessorCount
+    /// The scheduler slice each event loop asks for (`SchedulerSlice`), 0 to keep the default. A loop sleeps
+    /// between bursts of short work; with the shortest slice it runs soon after a request wakes it instead of
+    /// after a busy thread's 3 ms (in interleaved runs of scripts/bench/http.sh, p99 about a tenth lower).
+    public var eventLoopSliceMicroseconds = 100
     /// Threads for handlers that wait (password hashing, SQLite writes).
     public var workerThreads = 8
     /// Threads for handlers that compute (reading and rendering series): one per core, so they never crowd

@@ -24,6 +24,8 @@ final class TestServer {
         }
         router.add("GET", "/items/{id}", on: .eventLoop) { .text("item " + ($0.pathParameters["id"] ?? "?")) }
         router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
+        router.add("GET", "/slice", on: .eventLoop) { _ in .text(String(SchedulerSlice.current)) }
+        router.add("GET", "/slice-on-pool") { _ in .text(String(SchedulerSlice.current)) }
         let files = StaticFiles(root: publicDirectory)
         router.fallback = { files.respond(to: $0) }
         var configuration = ServerConfiguration(address: SocketAddress(host: "127.0.0.1", port: 0), tls: tls)
@@ -50,6 +52,25 @@ final class TestServer {
             #expect(r?.status == 200 && r?.text == "item \(i)")
             #expect(r?.header("Connection") == nil)
             #expect(r?.header("Date")?.hasSuffix(" GMT") == true)
+        }
+    }
+
+    /// The event loops ask for the shortest scheduler slice; the worker pool keeps the default.
+    @Test func eventLoopsRunOnTheShortSliceTheyAskFor() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        let loop = c.request("GET", "/slice")?.text, pool = c.request("GET", "/slice-on-pool")?.text
+        let probe = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var honoured = false
+        Thread {
+            honoured = SchedulerSlice.request(microseconds: 100) && SchedulerSlice.current == 100
+            probe.signal()
+        }.start()
+        probe.wait()
+        if honoured {
+            #expect(loop == "100" && pool != "100", "loop \(loop ?? "-") µs, pool \(pool ?? "-") µs")
+        } else {
+            #expect(loop == pool, "a kernel without slice requests leaves every thread on its default")
         }
     }
 

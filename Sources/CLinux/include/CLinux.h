@@ -54,6 +54,13 @@ int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths,
 extern const int cl_o_noatime;
 extern const int cl_seek_data;
 
+/// Asks the scheduler for a time slice of `nanoseconds` for the calling thread (sched_setattr's
+/// sched_runtime for SCHED_OTHER, honoured by EEVDF since Linux 6.12); 0 on success, -1 with errno.
+int cl_request_slice(uint64_t nanoseconds);
+
+/// The calling thread's requested slice in nanoseconds (0 when unknown).
+uint64_t cl_current_slice(void);
+
 static inline int cl_errno(void) { return errno; }
 
 static inline void cl_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
