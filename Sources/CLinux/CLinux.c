@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <unistd.h>
 #include <sys/resource.h>
@@ -64,4 +65,8 @@ uint64_t cl_current_slice(void) {
     memset(&attr, 0, sizeof attr);
     if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return 0;
     return attr.sched_runtime;
+}
+
+int cl_set_thread_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }

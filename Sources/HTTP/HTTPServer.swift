@@ -47,12 +47,10 @@ public final class HTTPServer: Sendable {
                 listener: listener, configuration: configuration, router: router, pools: pools, metrics: metrics, logger: logger)
             loops.append(loop)
             finished.enter()
-            let thread = Thread {
+            startThread(named: "http-loop-\(index)") {
                 loop.run()
                 finished.leave()
             }
-            thread.name = "http-loop-\(index)"
-            thread.start()
         }
         state.withLock { $0 = Running(listeners: listeners, loops: loops, pools: pools, finished: finished) }
         logger.info("HTTP\(configuration.tls == nil ? "" : "S") listening on \(bound)")

@@ -1,4 +1,5 @@
 import Foundation
+import Posix
 
 /// A fixed set of threads for handlers that block (SQLite, password hashing), with a bounded queue.
 final class WorkerPool: @unchecked Sendable {
@@ -14,12 +15,10 @@ final class WorkerPool: @unchecked Sendable {
         self.maxQueued = maxQueued
         for index in 0..<threads {
             finished.enter()
-            let thread = Thread { [self] in
+            startThread(named: "\(name)-\(index)") { [self] in
                 work()
                 finished.leave()
             }
-            thread.name = "\(name)-\(index)"
-            thread.start()
         }
     }
 

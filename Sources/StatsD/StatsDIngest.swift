@@ -50,7 +50,7 @@ public final class StatsDIngest: Sendable {
 
     /// Starts the flusher: every `flushInterval` seconds, and a last time on `stop()`.
     public func start() {
-        let thread = Thread { [self] in
+        startThread(named: "statsd-flusher") { [self] in
             var next = clock() + options.flushInterval
             while !stopping.load(ordering: .relaxed) {
                 let wait = next - clock()
@@ -61,8 +61,6 @@ public final class StatsDIngest: Sendable {
             }
             flusherDone.signal()
         }
-        thread.name = "statsd-flusher"
-        thread.start()
     }
 
     /// Flushes what was aggregated, then stops the flusher. Receivers must be stopped first.

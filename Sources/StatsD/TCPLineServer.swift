@@ -25,12 +25,10 @@ public final class TCPLineServer: Sendable {
     }
 
     public func start(name: String, makeHandler: @escaping @Sendable () -> BatchHandler) {
-        let thread = Thread { [self] in
+        startThread(named: name) { [self] in
             run(handler: makeHandler())
             finished.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Stops the thread after a last pass over what clients had sent; a last line without newline still counts.

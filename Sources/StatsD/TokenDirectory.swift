@@ -36,7 +36,7 @@ public final class TokenDirectory: Sendable {
         do { try refresh() } catch { onError(error) }
         let done = DispatchSemaphore(value: 0)
         refresher.withLock { $0 = (false, done) }
-        let thread = Thread { [self] in
+        startThread(named: "token-refresh") { [self] in
             var next = monotonicSeconds() + interval
             while !refresher.withLock({ $0.stop }) {
                 if monotonicSeconds() < next { usleep(50_000); continue }
@@ -45,8 +45,6 @@ public final class TokenDirectory: Sendable {
             }
             done.signal()
         }
-        thread.name = "token-refresh"
-        thread.start()
     }
 
     public func stopRefreshing() {

@@ -29,12 +29,10 @@ public final class UDPReceiver: Sendable {
     public func start(threads: Int, name: String, makeHandler: @escaping @Sendable () -> BatchHandler) {
         for index in 0..<threads {
             finished.enter()
-            let thread = Thread { [self] in
+            startThread(named: "\(name)-\(index)") { [self] in
                 receive(handler: makeHandler())
                 finished.leave()
             }
-            thread.name = "\(name)-\(index)"
-            thread.start()
         }
     }
 

@@ -101,12 +101,10 @@ public final class WriteBackCache: Sendable {
         let writers = max(1, options.writerThreads)
         for w in 0..<writers {
             finished.enter()
-            let thread = Thread { [self] in
+            startThread(named: "whisper-write-\(w)") { [self] in
                 writeLoop(shardIndices: Array(stride(from: w, to: shards.count, by: writers)))
                 finished.leave()
             }
-            thread.name = "whisper-writer-\(w)"
-            thread.start()
         }
     }
 

@@ -74,6 +74,16 @@ final class TestServer {
         }
     }
 
+    /// The loops and pools are named for the OS, so `top -H` and `/proc` tell them apart.
+    @Test func threadsCarryTheirNamesIntoTheOS() throws {
+        let t = try TestServer()
+        _ = try t.client().request("GET", "/slice-on-pool")
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .newlines) })
+        #expect(names.isSuperset(of: ["http-loop-0", "http-compute-0", "http-worker-0"]), "\(names.sorted())")
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let t = try TestServer()
         let c = try t.client()

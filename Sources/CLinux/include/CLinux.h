@@ -61,6 +61,9 @@ int cl_request_slice(uint64_t nanoseconds);
 /// The calling thread's requested slice in nanoseconds (0 when unknown).
 uint64_t cl_current_slice(void);
 
+/// Names the calling thread for the OS (at most 15 bytes); defined in CLinux.c, built with _GNU_SOURCE.
+int cl_set_thread_name(const char *name);
+
 static inline int cl_errno(void) { return errno; }
 
 static inline void cl_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
