@@ -11,7 +11,7 @@ public enum Functions {
         "maxSeries": fold("maxSeries", .max),
         "minSeries": fold("minSeries", .min),
         "diffSeries": fold("diffSeries", .difference),
-        "multiplySeries": combineRaw("multiplySeries") { row in row.contains { $0 == nil } ? nil : row.reduce(1.0) { $0 * $1! } },
+        "multiplySeries": multiplySeries,
         "divideSeries": divideSeries,
         "scale": map("scale", "factor") { v, f, _ in v.map { $0 * f } },
         "offset": map("offset", "factor") { v, a, _ in v.map { $0 + a } },
@@ -32,9 +32,9 @@ public enum Functions {
         "group": { context, args throws(RenderError) in try args.remainingSeries(&context) },
         "limit": limit,
         "sortByName": sortByName,
-        "highestCurrent": rank(highest: true) { $0.values.last { $0 != nil } ?? nil },
-        "lowestCurrent": rank(highest: false) { $0.values.last { $0 != nil } ?? nil },
-        "highestMax": rank(highest: true) { $0.values.compactMap { $0 }.max() },
+        "highestCurrent": rank(.highest) { $0.values.last { $0 != nil } ?? nil },
+        "lowestCurrent": rank(.lowest) { $0.values.last { $0 != nil } ?? nil },
+        "highestMax": rank(.highestFromTheTop) { $0.values.compactMap { $0 }.max() },
         "consolidateBy": consolidateBy,
         "asPercent": asPercent,
         "groupByNode": groupByNode,
@@ -124,13 +124,18 @@ public enum Functions {
         }
     }
 
-    /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
-    private static func combineRaw(_ name: String, _ reducer: @escaping @Sendable ([Double?]) -> Double?) -> Function {
-        { context, args throws(RenderError) in
-            combined(name, try args.remainingSeries(&context), reducer).map { [$0] } ?? []
-        }
+    /// multiplySeries(*seriesLists): one series comes back as it is; several are multiplied row by row (a null
+    /// makes the row null) and named by their names in order, repeats included, as graphite-render does.
+    private static func multiplySeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.remainingSeries(&context)
+        guard list.count > 1, var product = combined("multiplySeries", list, { row in row.contains { $0 == nil } ? nil : row.reduce(1.0) { $0 * $1! } })
+        else { return list }
+        product.name = "multiplySeries(\(list.map(\.name).joined(separator: ",")))"
+        product.pathExpression = product.name
+        return [product]
     }
 
+    /// Normalizes to the common step and reduces each row of values (by index, as Graphite's izip_longest).
     static func combined(_ name: String, _ series: [Series], _ reducer: ([Double?]) -> Double?) -> Series? {
         let list = normalize(series)
         guard !list.isEmpty else { return nil }
@@ -152,10 +157,10 @@ public enum Functions {
         return Series(name: label, pathExpression: label, start: start, end: end, step: list[0].step, values: values)
     }
 
+    /// The distinct path expressions, sorted as Python sorts strings (by code point), as Graphite names the
+    /// result of sumSeries and its kin: `sumSeries(a.b.d,a.b.c)` is `sumSeries(a.b.c,a.b.d)`.
     private static func uniquePaths(_ list: [Series]) -> String {
-        var seen: [String] = []
-        for s in list where !seen.contains(s.pathExpression) { seen.append(s.pathExpression) }
-        return seen.joined(separator: ",")
+        Set(list.map(\.pathExpression)).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }.joined(separator: ",")
     }
 
     private static func divideSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
@@ -307,8 +312,13 @@ public enum Functions {
         }
     }
 
-    /// The path inside the innermost call of a name such as `scale(a.b.c,2)`, as Graphite's aliasByNode uses.
+    /// The first path in a name such as `maxSeries(scale(a.b.c,2),a.b.d)` (`a.b.c`), found as Graphite's
+    /// aliasByNode finds it: the name read as a target, then each call's first argument. A name that is no
+    /// target (an alias may be anything) is cut at its last `(` and next `,` or `)`.
     static func baseName(_ name: String) -> String {
+        var expression = try? ExpressionParser.parse(name)
+        while case .call(_, let arguments, _)? = expression { expression = arguments.first }
+        if case .path(let path)? = expression { return path }
         var text = Substring(name)
         while let open = text.lastIndex(of: "(") { text = text[text.index(after: open)...] }
         let end = text.firstIndex { $0 == "," || $0 == ")" } ?? text.endIndex
@@ -338,7 +348,8 @@ public enum Functions {
     private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let value = try args.number("value")
         let step = max(1, (context.until - context.from) / 2)
-        return [Series(name: pythonLiteral(value), start: context.from, end: context.until, step: step, values: [value, value, value])]
+        let literal = pythonLiteral(value)
+        return [Series(name: literal, pathExpression: "constantLine(\(literal))", start: context.from, end: context.until, step: step, values: [value, value, value])]
     }
 
     // MARK: - Lists
@@ -356,13 +367,31 @@ public enum Functions {
         return reverse ? sorted.reversed() : sorted
     }
 
-    private static func rank(highest: Bool, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
+    /// Which n series a ranking keeps, and in what order.
+    enum Ranking {
+        /// The last n of the ascending order, still ascending (highestCurrent).
+        case highest
+        /// The first n of the ascending order (lowestCurrent).
+        case lowest
+        /// The last n, listed from the highest down (highestMax).
+        case highestFromTheTop
+    }
+
+    /// The series sorted by their key, ascending and stable (ties keep their order), as graphite-render sorts
+    /// them, and n kept as `ranking` says. Series without a key (no value at all) are left out, where
+    /// graphite-render fails comparing None under Python 3.
+    private static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
-            let n = try args.integer("n", default: 1)
-            let keyed = list.compactMap { s in key(s).map { (s, $0) } }
-            let sorted = keyed.sorted { highest ? $0.1 > $1.1 : $0.1 < $1.1 }
-            return sorted.prefix(max(0, n)).map(\.0)
+            let n = max(0, try args.integer("n", default: 1))
+            let ascending = list.enumerated().compactMap { i, s in key(s).map { (index: i, series: s, key: $0) } }
+                .sorted { ($0.key, $0.index) < ($1.key, $1.index) }
+            switch ranking {
+            case .highest: return ascending.suffix(n).map(\.series)
+            case .lowest: return ascending.prefix(n).map(\.series)
+            case .highestFromTheTop:
+                return ascending.suffix(n).sorted { $0.key > $1.key || ($0.key == $1.key && $0.index < $1.index) }.map(\.series)
+            }
         }
     }
 
@@ -426,8 +455,9 @@ extension Functions {
         var groups: [String: [Series]] = [:]
         for s in list {
             let parts = s.name.split(separator: ".", omittingEmptySubsequences: false)
-            guard node >= 0 && node < parts.count else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
-            let key = String(parts[node])
+            // Python's indexing, as Graphite's: -1 is the last node.
+            guard (-parts.count..<parts.count).contains(node) else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
+            let key = String(parts[node < 0 ? parts.count + node : node])
             if groups[key] == nil { keys.append(key) }
             groups[key, default: []].append(s)
         }
@@ -621,7 +651,10 @@ func pythonTemplate(_ replace: String) -> String {
     while let c = chars.popFirst() {
         switch c {
         case "\\":
-            if let d = chars.first, d.isNumber {
+            if chars.first == "\\" {
+                chars.removeFirst()
+                out += "\\\\"
+            } else if let d = chars.first, d.isNumber {
                 out += "$" + String(chars.popFirst()!)
             } else if chars.starts(with: "g<"), let close = chars.firstIndex(of: ">") {
                 out += "$" + String(chars[(chars.startIndex + 2)..<close])

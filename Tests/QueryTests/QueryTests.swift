@@ -59,8 +59,13 @@ import TestSupport
 @Suite struct FunctionTests {
     /// Calls function `f` on the given series (served from a temporary tree) and extra arguments.
     func run(_ f: String, _ series: [Series], extra: [TargetExpression] = []) throws -> [Series] {
+        try call(f, series.map { TargetExpression.path($0.name) } + extra, over: series)
+    }
+
+    /// Calls function `f` with `arguments`, the paths in them served from `series`.
+    func call(_ f: String, _ arguments: [TargetExpression], over series: [Series]) throws -> [Series] {
         var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { name, _, _ in series.first { $0.name == name } }
-        var args = Arguments(name: f, values: series.map { TargetExpression.path($0.name) } + extra, keywords: [:])
+        var args = Arguments(name: f, values: arguments, keywords: [:])
         return try Functions.table[f]!(&context, &args)
     }
 
@@ -89,6 +94,19 @@ import TestSupport
         #expect(try run("transformNull", [a]).first?.values == [1, 0, 3, 4, 0, 6])
         #expect(try run("keepLastValue", [a]).first?.values == [1, 1, 3, 4, 4, 6])
         #expect(Functions.baseName("scale(sumSeries(x.y.z),2)") == "x.y.z")
+        // As graphite-render: the first path of a name, sorted distinct paths in aggregate names, multiplySeries
+        // named by its series (and one series passed through), rankings in ascending order but highestMax.
+        #expect(Functions.baseName("maxSeries(keepLastValue(a.b.c),keepLastValue(a.b.d))") == "a.b.c")
+        #expect(try run("sumSeries", [b, a]).first?.name == "sumSeries(a,b)")
+        #expect(try run("diffSeries", [b, a]).first?.values == [9, 3.5, 24], "values keep the order given: b - a")
+        #expect(try run("multiplySeries", [a]).map(\.name) == ["a"])
+        #expect(try run("multiplySeries", [b, a]).first?.name == "multiplySeries(b,a)")
+        let both = TargetExpression.call(name: "group", arguments: [.path("b"), .path("a")], keywords: [:])
+        #expect(try call("highestCurrent", [both, .number(2)], over: [a, b]).map(\.name) == ["a", "b"])
+        #expect(try call("lowestCurrent", [both, .number(1)], over: [a, b]).map(\.name) == ["a"])
+        #expect(try call("highestMax", [both, .number(2)], over: [a, b]).map(\.name) == ["b", "a"])
+        #expect(try run("groupByNode", [Series(name: "x.y", start: 1000, end: 1060, step: 10, values: [1])], extra: [.number(-1)]).map(\.name) == ["y"])
+        #expect(pythonTemplate(#"\\1_"#) == #"\\1_"#, "an escaped backslash stays one")
         // Python's %g in function names (graphite-render writes `scale(a,1e+06)`), and `str` of a literal total.
         #expect(try run("scale", [a], extra: [TargetExpression.number(1_000_000)]).first?.name == "scale(a,1e+06)")
         #expect(try run("offset", [a], extra: [TargetExpression.number(-0.125)]).first?.name == "offset(a,-0.125)")
