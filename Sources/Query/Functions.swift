@@ -378,13 +378,13 @@ public enum Functions {
     }
 
     /// The series sorted by their key, ascending and stable (ties keep their order), as graphite-render sorts
-    /// them, and n kept as `ranking` says. Series without a key (no value at all) are left out, where
-    /// graphite-render fails comparing None under Python 3.
+    /// them, and n kept as `ranking` says. A series without a key (no value at all) sorts below every number,
+    /// as None did in the Python 2 that Graphite was written for (graphite-render fails comparing it).
     private static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
             let n = max(0, try args.integer("n", default: 1))
-            let ascending = list.enumerated().compactMap { i, s in key(s).map { (index: i, series: s, key: $0) } }
+            let ascending = list.enumerated().map { i, s in (index: i, series: s, key: key(s) ?? -.infinity) }
                 .sorted { ($0.key, $0.index) < ($1.key, $1.index) }
             switch ranking {
             case .highest: return ascending.suffix(n).map(\.series)

@@ -105,6 +105,12 @@ import TestSupport
         #expect(try call("highestCurrent", [both, .number(2)], over: [a, b]).map(\.name) == ["a", "b"])
         #expect(try call("lowestCurrent", [both, .number(1)], over: [a, b]).map(\.name) == ["a"])
         #expect(try call("highestMax", [both, .number(2)], over: [a, b]).map(\.name) == ["b", "a"])
+        // A series without values sorts below every number (Python 2's None).
+        let empty = Series(name: "e", start: 1000, end: 1060, step: 10, values: [nil, nil, nil, nil, nil, nil])
+        let withEmpty = TargetExpression.call(name: "group", arguments: [.path("a"), .path("e")], keywords: [:])
+        #expect(try call("highestCurrent", [withEmpty, .number(2)], over: [a, empty]).map(\.name) == ["e", "a"])
+        #expect(try call("highestCurrent", [withEmpty, .number(1)], over: [a, empty]).map(\.name) == ["a"])
+        #expect(try call("lowestCurrent", [withEmpty, .number(1)], over: [a, empty]).map(\.name) == ["e"])
         #expect(try run("groupByNode", [Series(name: "x.y", start: 1000, end: 1060, step: 10, values: [1])], extra: [.number(-1)]).map(\.name) == ["y"])
         #expect(pythonTemplate(#"\\1_"#) == #"\\1_"#, "an escaped backslash stays one")
         // Python's %g in function names (graphite-render writes `scale(a,1e+06)`), and `str` of a literal total.
