@@ -66,6 +66,14 @@ public struct Request: Sendable {
         return nil
     }
 
+    /// Who is asking, for sharing the worker pools fairly: the credential the request carries (its
+    /// `Authorization` or else its cookies), or else the client's address, hashed.
+    var fairnessKey: UInt64 {
+        var hasher = Hasher()
+        hasher.combine(header("Authorization") ?? header("Cookie") ?? remoteAddress)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
     /// The bearer credential of the `Authorization` header.
     public var bearerToken: String? {
         guard let value = header("Authorization"), value.count > 7,

@@ -1,12 +1,26 @@
 import Foundation
 import Posix
 
-/// A fixed set of threads for handlers that block (SQLite, password hashing), with a bounded queue.
+/// A fixed set of threads with a bounded queue, shared fairly: jobs wait in one queue per client key (the
+/// credential a request carries) and the threads take from the keys in turn, so one client's flood of renders
+/// waits behind its own jobs, not in front of everyone else's.
 final class WorkerPool: @unchecked Sendable {
-    // @unchecked: `jobs` and `stopping` are only touched while holding `condition`.
+    // @unchecked: `queues`, `turns`, `queued` and `stopping` are only touched while holding `condition`.
+    typealias Job = @Sendable () -> Void
+
+    /// One key's jobs, oldest first from `head`.
+    private struct KeyQueue {
+        var jobs: [Job] = []
+        var head = 0
+        var isEmpty: Bool { head == jobs.count }
+    }
+
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
-    private var head = 0
+    private var queues: [UInt64: KeyQueue] = [:]
+    /// The keys with jobs waiting, in the order they take turns; `turn` is the next to be served.
+    private var turns: [UInt64] = []
+    private var turn = 0
+    private var queued = 0
     private var stopping = false
     private let maxQueued: Int
     private let finished = DispatchGroup()
@@ -22,12 +36,14 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Queues a job; false when the queue is full or the pool is stopping.
-    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+    /// Queues a job under `key`; false when the pool's queue is full or the pool is stopping.
+    func submit(key: UInt64 = 0, _ job: @escaping Job) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping, jobs.count - head < maxQueued else { return false }
-        jobs.append(job)
+        guard !stopping, queued < maxQueued else { return false }
+        if queues[key, default: KeyQueue()].isEmpty { turns.append(key) }
+        queues[key, default: KeyQueue()].jobs.append(job)
+        queued += 1
         condition.signal()
         return true
     }
@@ -45,16 +61,27 @@ final class WorkerPool: @unchecked Sendable {
         while let job = take() { job() }
     }
 
-    private func take() -> (@Sendable () -> Void)? {
+    /// The oldest job of the key whose turn it is; that key then goes to the back of the turns.
+    private func take() -> Job? {
         condition.lock()
         defer { condition.unlock() }
-        while head == jobs.count && !stopping { condition.wait() }
-        guard head < jobs.count else { return nil }
-        let job = jobs[head]
-        head += 1
-        if head > 1024 && head * 2 > jobs.count {
-            jobs.removeFirst(head)
-            head = 0
+        while queued == 0 && !stopping { condition.wait() }
+        guard queued > 0 else { return nil }
+        if turn >= turns.count { turn = 0 }
+        let key = turns[turn]
+        var queue = queues.removeValue(forKey: key)!
+        let job = queue.jobs[queue.head]
+        queue.head += 1
+        queued -= 1
+        if queue.isEmpty {
+            turns.remove(at: turn)
+        } else {
+            if queue.head > 1024 && queue.head * 2 > queue.jobs.count {
+                queue.jobs.removeFirst(queue.head)
+                queue.head = 0
+            }
+            queues[key] = queue
+            turn += 1
         }
         return job
     }
