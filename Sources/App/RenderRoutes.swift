@@ -44,7 +44,7 @@ struct RenderRoutes: Sendable {
             guard let limit = Double(text), limit.isFinite else {
                 throw HTTPError.badRequest("maxDataPoints: '\(text.prefix(100))' is not a number", code: "bad_parameter")
             }
-            series = SeriesSource.consolidate(series, maxDataPoints: Int(max(0, min(limit, 0x1p53))))
+            series = SeriesSource.consolidate(series, maxDataPoints: max(0, pythonInt(limit)))
         }
         let dropNulls = value("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
         // noNullPoints leaves out series that have no value at all, as Graphite does.

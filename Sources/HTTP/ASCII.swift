@@ -9,4 +9,15 @@ enum ASCII {
         default: nil
         }
     }
+
+    /// Hexadecimal digits read as a number, or nil when any byte is not one (so no sign, which
+    /// `Int(_:radix:)` would take). The caller bounds how many digits it passes.
+    static func hexNumber(_ digits: some Collection<UInt8>) -> Int? {
+        var value = 0
+        for byte in digits {
+            guard let digit = hexValue(byte) else { return nil }
+            value = value * 16 + Int(digit)
+        }
+        return value
+    }
 }

@@ -110,16 +110,11 @@ struct JSONReader {
         return nil
     }
 
-    /// Four hexadecimal digits (no sign, which `UInt32(_:radix:)` would take).
+    /// Four hexadecimal digits.
     private mutating func hex4() -> UInt32? {
-        guard i + 4 <= bytes.count else { return nil }
-        var v: UInt32 = 0
-        for byte in bytes[i..<i + 4] {
-            guard let digit = ASCII.hexValue(byte) else { return nil }
-            v = v * 16 + UInt32(digit)
-        }
+        guard i + 4 <= bytes.count, let v = ASCII.hexNumber(bytes[i..<i + 4]) else { return nil }
         i += 4
-        return v
+        return UInt32(v)
     }
 
     private mutating func unicodeEscape() -> Unicode.Scalar? {

@@ -98,13 +98,16 @@ extension StringProtocol {
     }
 
     /// Whether an ASCII `word` occurs in it, letters compared without case.
+    /// Searched in place (a native string's bytes are contiguous): this runs for every request's `Connection`.
     func containsCaseInsensitive(_ word: StaticString) -> Bool {
         let needle = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        let haystack = Array(utf8)
-        guard haystack.count >= needle.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { start in
-            needle.indices.allSatisfy { haystack[start + $0] | 0x20 == needle[$0] | 0x20 }
+        func search(_ haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard haystack.count >= needle.count else { return false }
+            return (0...(haystack.count - needle.count)).contains { start in
+                needle.indices.allSatisfy { haystack[start + $0] | 0x20 == needle[$0] | 0x20 }
+            }
         }
+        return utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
     }
 
     var trimmingSpaces: String {

@@ -258,10 +258,10 @@ public struct RequestParser {
         // whitespace before any extension.
         var digits = line.prefix { $0 != UInt8(ascii: ";") }
         while let last = digits.last, last == 32 || last == 9 { digits.removeLast() }
-        guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy({ ASCII.hexValue($0) != nil }) else {
+        guard !digits.isEmpty, digits.count <= 8, let size = ASCII.hexNumber(digits) else {
             throw .badRequest("invalid chunk size", code: "bad_chunk")
         }
-        return digits.reduce(0) { $0 * 16 + Int(ASCII.hexValue($1)!) }
+        return size
     }
 
     private func lineEnd(from index: Int) -> (contentEnd: Int, next: Int)? {

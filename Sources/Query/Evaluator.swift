@@ -131,21 +131,15 @@ struct Arguments {
 
     /// A number argument used as a count or a node index.
     mutating func integer(_ keyword: String, default fallback: Int? = nil) throws(RenderError) -> Int {
-        Self.integer(try number(keyword, default: fallback.map(Double.init)))
+        pythonInt(try number(keyword, default: fallback.map(Double.init)))
     }
 
     mutating func integers() throws(RenderError) -> [Int] {
         var out: [Int] = []
         while let e = take(nil) {
             guard case .number(let n) = e else { throw RenderError("\(name): node numbers must be integers") }
-            out.append(Self.integer(n))
+            out.append(pythonInt(n))
         }
         return out
-    }
-
-    /// Truncated toward zero as Python's `int()` does, and held within ±2^53, far past any list or name, so
-    /// that `limit(x,1e300)` takes every series instead of trapping in the conversion.
-    private static func integer(_ n: Double) -> Int {
-        Int(min(0x1p53, max(-0x1p53, n)))
     }
 }

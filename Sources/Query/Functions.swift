@@ -669,6 +669,12 @@ func pythonTemplate(_ replace: String) -> String {
     return out
 }
 
+/// A number as Python's `int()` takes it, truncated toward zero, and held within ±2^53, far past any list,
+/// name or point count, so that converting it cannot trap: `limit(x,1e300)` takes every series.
+public func pythonInt(_ n: Double) -> Int {
+    Int(min(0x1p53, max(-0x1p53, n)))
+}
+
 /// Python's `%g`, with which Graphite puts a function's factor into a name (`scale(x,1e+06)`).
 func pythonG(_ value: Double) -> String {
     String(format: "%g", value)

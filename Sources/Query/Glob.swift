@@ -25,11 +25,11 @@ public struct GlobSegment: Sendable {
             alternatives = []
             return
         }
-        guard Self.braceAlternatives(Substring(pattern)) <= Self.maxAlternatives else {
+        guard let spelt = Self.expandBraces(Substring(pattern)) else {
             throw RenderError("'\(pattern.prefix(100))' spells more than \(Self.maxAlternatives) patterns with its braces")
         }
         literal = nil
-        alternatives = Self.expandBraces(pattern).map(Self.tokens)
+        alternatives = spelt.map(Self.tokens)
     }
 
     /// The name a literal segment stands for; nil for a glob.
@@ -42,20 +42,16 @@ public struct GlobSegment: Sendable {
         return name.withUTF8 { bytes in alternatives.contains { Self.match($0, bytes) } }
     }
 
-    /// How many patterns `expandBraces` would spell, counted the same way without spelling them; past
-    /// `maxAlternatives` the count stops growing.
-    private static func braceAlternatives(_ pattern: Substring) -> Int {
-        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return 1 }
-        let choices = pattern[open..<close].count(where: { $0 == "," }) + 1
-        return min(maxAlternatives + 1, choices * braceAlternatives(pattern[pattern.index(after: close)...]))
-    }
-
-    /// `a{b,c}d{e,f}` → `abde`, `abdf`, `acde`, `acdf`; a `{` without its `}` is a plain character.
-    private static func expandBraces(_ pattern: String) -> [String] {
-        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return [pattern] }
-        let head = pattern[..<open], tail = String(pattern[pattern.index(after: close)...])
+    /// `a{b,c}d{e,f}` → `abde`, `abdf`, `acde`, `acdf`; a `{` without its `}` is a plain character. The rest
+    /// after a brace is spelt once for all its choices, and nil comes back before more than `maxAlternatives`
+    /// patterns would be spelt.
+    private static func expandBraces(_ pattern: Substring) -> [String]? {
+        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return [String(pattern)] }
+        guard let tails = expandBraces(pattern[pattern.index(after: close)...]) else { return nil }
         let choices = pattern[pattern.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
-        return choices.flatMap { choice in expandBraces(tail).map { head + choice + $0 } }
+        guard choices.count * tails.count <= maxAlternatives else { return nil }
+        let head = pattern[..<open]
+        return choices.flatMap { choice in tails.map { head + choice + $0 } }
     }
 
     private static func tokens(_ pattern: String) -> [Token] {

@@ -73,20 +73,27 @@ class Service:
                     values[name] = float(value)
             return values
 
-    def api(self, method, path, body=None, token=None, cookie=None, raw=None):
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if body is not None:
-            request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        if cookie:
-            request.add_header("Cookie", cookie)
+    def request(self, method, path, data=None, headers=None):
+        """One request: the status, the body's bytes and the headers, whatever the status."""
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as r:
-                return r.status, json.loads(r.read() or b"null"), r.headers
+                return r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null"), e.headers
+            return e.code, e.read(), e.headers
+
+    def api(self, method, path, body=None, token=None, cookie=None, raw=None):
+        """A JSON API call: the status, the decoded answer and the headers."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        headers = {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if cookie:
+            headers["Cookie"] = cookie
+        status, answer, headers = self.request(method, path, data, headers)
+        return status, json.loads(answer or b"null"), headers
 
     def sign_up(self, email):
         status, body, headers = self.api("POST", "/api/v1/signup", {"email": email, "password": "password-123"})

@@ -7,7 +7,6 @@ import os
 import random
 import time
 import urllib.parse
-import urllib.request
 
 import pytest
 import whisper
@@ -129,12 +128,10 @@ def test_csv_is_graphites_text(both, query, extra):
     service, tenant, graphite, now = both
     params = urllib.parse.urlencode({"target": query, "from": now - 1200, "until": now - 60, "format": "csv", **extra})
     expected = graphite.get("/render?" + params).data.decode()
-    request = urllib.request.Request(service.url + "/render?" + params, headers={"Cookie": tenant.cookie})
-    with urllib.request.urlopen(request, timeout=30) as r:
-        assert r.headers["Content-Type"] == "text/csv"
-        got = r.read().decode()
+    status, got, headers = service.request("GET", "/render?" + params, headers={"Cookie": tenant.cookie})
+    assert status == 200 and headers["Content-Type"] == "text/csv"
     assert expected.count("\r\n") >= 3
-    assert got == expected
+    assert got.decode() == expected
 
 
 # Random compositions: every function of SPEC 5.1 but timeShift (graphite-render re-evaluates each series'
