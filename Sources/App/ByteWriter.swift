@@ -192,12 +192,13 @@ struct ByteWriter: ~Copyable {
         writeFloat(v)
     }
 
-    /// Python's repr of a float, the shortest text that reads back as the same double: whole numbers as `3.0`
-    /// and short decimals (`0.25`, a rate of `12.7`) digit by digit, the rest through Swift's `description`,
-    /// which agrees with Python's repr but costs a `String`. Room for 32 bytes must have been reserved.
+    /// Python's repr of a float: whole numbers below 1e16 as `3.0`, other values from 1e-4 to 1e16 as their
+    /// shortest decimal (`ShortestDecimal`), digit by digit; the rest, which Python writes with an exponent
+    /// (`1e-05`, `1e+16`) as Swift's `description` does, through `description`. Room for 32 bytes must have
+    /// been reserved.
     @inline(__always)
     private mutating func writeFloat(_ v: Double) {
-        if abs(v) < 1e15, let whole = Int(exactly: v) {
+        if abs(v) < 1e16, let whole = Int(exactly: v) {
             if v == 0 && v.sign == .minus { writeByte(UInt8(ascii: "-")) }
             writeInteger(whole)
             write(".0")
@@ -209,71 +210,42 @@ struct ByteWriter: ~Copyable {
     /// The part of `writeFloat` for values with a fraction, kept out of line so the whole-number path stays small.
     @inline(never)
     private mutating func writeFraction(_ v: Double) {
-        if let decimal = ShortDecimal(v) { return writeDecimal(decimal) }
-        var text = Self.pythonRepr(v)
+        if let decimal = ShortestDecimal(v) { return writeDecimal(decimal, negative: v < 0) }
+        var text = v.description
         text.withUTF8 { bytes in
             (storage + count).update(from: bytes.baseAddress!, count: bytes.count)
             count += bytes.count
         }
     }
 
-    /// Swift's `description` is Python's repr except from 2^53 to 1e16, where Swift writes an exponent
-    /// (`9.59472503753379e+15`) and Python the positional digits (`9594725037533790.0`).
-    static func pythonRepr(_ v: Double) -> String {
-        let text = v.description
-        guard abs(v) >= 0x1p53, abs(v) < 1e16, let e = text.firstIndex(of: "e"), let exponent = Int(text[text.index(after: e)...]) else {
-            return text
+    /// `-0.0125`: the sign, the whole part (at least `0`), the point, then `places` digits, leading zeros kept.
+    /// Written right to left, two digits at a time, once the length is known.
+    private mutating func writeDecimal(_ decimal: ShortestDecimal, negative: Bool) {
+        if negative { writeByte(UInt8(ascii: "-")) }
+        let places = decimal.places
+        let end = count + max(ShortestDecimal.decimalLength(decimal.digits), places + 1) + 1
+        var at = end
+        var rest = decimal.digits
+        let pairs = Self.digitPairs.utf8Start
+        func writePairBefore() {
+            let pair = Int(rest % 100) * 2
+            rest /= 100
+            at -= 2
+            storage[at] = pairs[pair]
+            storage[at + 1] = pairs[pair + 1]
         }
-        let sign = v < 0 ? "-" : ""
-        let digits = text[..<e].filter(\.isNumber)
-        return sign + digits + String(repeating: "0", count: exponent + 1 - digits.count) + ".0"
-    }
-
-    /// `-12.05`: the sign, the whole part, then the fraction's digits with their leading zeros.
-    private mutating func writeDecimal(_ decimal: ShortDecimal) {
-        if decimal.scaled < 0 { writeByte(UInt8(ascii: "-")) }
-        let magnitude = decimal.scaled.magnitude
-        let divisor = ShortDecimal.powersOfTen[decimal.places]
-        writeInteger(Int(magnitude / divisor))
-        writeByte(UInt8(ascii: "."))
-        var fraction = magnitude % divisor
-        count += decimal.places
-        for at in stride(from: count - 1, through: count - decimal.places, by: -1) {
-            storage[at] = UInt8(ascii: "0") + UInt8(fraction % 10)
-            fraction /= 10
+        func writeDigitBefore() {
+            at -= 1
+            storage[at] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
         }
-    }
-}
-
-/// A double that is exactly the nearest double to `scaled / 10^places` for a few places, as `0.25` or `12.7` are:
-/// the form Python's repr gives it. `Double(scaled) / 10^places` is the correctly rounded reading of that
-/// decimal (both operands are exact doubles), so comparing it with the value decides the round trip exactly;
-/// the fewest places that round-trip give the fewest digits. Kept where the products stay below 2^40, so the
-/// candidate rounded from `v * 10^places` is the nearest decimal whenever one round-trips, and to magnitudes
-/// from 1e-4, below which Python switches to exponents.
-struct ShortDecimal {
-    let scaled: Int
-    let places: Int
-
-    static let powersOfTen: [UInt] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
-    private static let scales: [Double] = powersOfTen.map(Double.init)
-    private static let largestProduct = 0x1p40
-
-    @inline(__always)
-    init?(_ v: Double) {
-        guard abs(v) >= 1e-4 else { return nil }
-        for n in 1..<Self.scales.count {
-            let scale = Self.scales[n]
-            let product = v * scale
-            guard abs(product) < Self.largestProduct else { return nil }
-            let candidate = Int(product < 0 ? product - 0.5 : product + 0.5)
-            if Double(candidate) / scale == v {
-                scaled = candidate
-                places = n
-                return
-            }
-        }
-        return nil
+        for _ in 0..<(places >> 1) { writePairBefore() }
+        if places & 1 == 1 { writeDigitBefore() }
+        at -= 1
+        storage[at] = UInt8(ascii: ".")
+        while rest >= 100 { writePairBefore() }
+        if rest >= 10 { writePairBefore() } else { writeDigitBefore() }
+        count = end
     }
 }
 

@@ -195,10 +195,21 @@ extension ResponseBody {
         #expect(out.finish().text == "0.0 -0.0 3.0 -3.0 0.5 1000000000000000.0 1e+16 123.456 -1e-07 71.23711340206185 ")
     }
 
-    /// Every path of the float writer (whole, short decimal, description) against Python's own `repr`.
+    /// Every path of the float writer (whole, few places, the exact shortest decimal, description) against
+    /// Python's own `repr`.
     @Test func floatsMatchPythonsReprOnManyValues() throws {
         var rng = SystemRandomNumberGenerator()
-        var values: [Double] = [1e-4, (1e-4).nextDown, (1e-4).nextUp, 0x1p40 / 10, (0x1p40 / 10).nextDown, 0x1p40 / 1e6, 0.1 + 0.2, 9.9999999999999995]
+        var values: [Double] = [1e-4, (1e-4).nextDown, (1e-4).nextUp, 0x1p40 / 10, (0x1p40 / 10).nextDown, 0x1p40 / 1e6, 0.1 + 0.2,
+                                9.9999999999999995, 1e16.nextDown, 0x1p52 + 0.5, 0x1p-13, 5e-324, .greatestFiniteMagnitude]
+        // Powers of two and their neighbours: the interval of reals that read back is lopsided there.
+        for exponent in -16...54 {
+            let power = Double(sign: .plus, exponent: exponent, significand: 1)
+            values += [power, power.nextUp, power.nextDown, -power.nextDown]
+        }
+        // Quotients, as timers' means and rates of odd intervals are, need 15 to 17 digits.
+        for _ in 0..<6000 {
+            values.append(Double(Int.random(in: 0...10_000_000, using: &rng)) / Double(Int.random(in: 1...9973, using: &rng)))
+        }
         for places in 1...8 {
             let scale = (0..<places).reduce(1.0) { p, _ in p * 10 }
             for _ in 0..<1500 {

@@ -2,7 +2,8 @@
 # Read-side benchmark: wrk on loopback (2 threads, 32 connections, keep-alive) against Telewall and, in the same
 # run, graphite-render under gunicorn with 2 workers serving the same Whisper files, for
 #   one series over 1 h; one series over 24 h; sumSeries over 100 series for 1 h; /metrics/find with 100 nodes;
-# and, beyond the issue's four, one series of rates (values with a fraction, as counters' `.rate` has) over 24 h.
+# and, beyond the issue's four, one series of rates (values with a fraction, as counters' `.rate` has) over 24 h
+# and one of timer means (quotients of 15 to 17 digits) over 24 h.
 # Prints requests/s and p50/p99 for both and the ratios.   scripts/bench/render.sh [seconds-per-run]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,6 +39,11 @@ os.makedirs(os.path.join(root, "rates"), exist_ok=True)
 path = os.path.join(root, "rates", "r1.wsp")
 whisper.create(path, [(10, 8640), (60, 10080), (600, 262974)], xFilesFactor=0.3, sparse=True)
 whisper.update_many(path, [(now - 10 * k, (k * 37 % 1000) / 10) for k in range(8640)])
+# Timers' means are quotients that need 15 to 17 digits: the float writer's exact path.
+os.makedirs(os.path.join(root, "timers"), exist_ok=True)
+path = os.path.join(root, "timers", "mean.wsp")
+whisper.create(path, [(10, 8640), (60, 10080), (600, 262974)], xFilesFactor=0.3, sparse=True)
+whisper.update_many(path, [(now - 10 * k, (k * 7919 % 100000) / 7.3) for k in range(8640)])
 PY
 cat > "$work/graphite.yaml" <<CONF
 search_index: $work/index
@@ -66,7 +72,7 @@ ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000
 printf '%-26s %12s %9s %9s %8s   %12s %9s %9s   %8s\n' query "telewall r/s" "p50 ms" "p99 ms" "cpu us" "graphite r/s" "p50 ms" "p99 ms" ratio
 for q in "render?target=bench.s1&from=-1h&format=json" "render?target=bench.s1&from=-24h&format=json" \
          "render?target=sumSeries(bench.*)&from=-1h&format=json" "metrics/find?query=bench.*" \
-         "render?target=rates.r1&from=-24h&format=json"; do
+         "render?target=rates.r1&from=-24h&format=json" "render?target=timers.mean&from=-24h&format=json"; do
     before=$(cpu_ticks)
     read -r t_rps t50 t99 tbad < <(measure "http://127.0.0.1:$tw_port/$q" "Authorization: Bearer $key")
     cpu=$(per_request_us $(($(cpu_ticks) - before)) "$t_rps")
