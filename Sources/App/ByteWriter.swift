@@ -2,7 +2,8 @@ import Glibc
 import HTTP
 
 /// A growable byte buffer written through a pointer: the render JSON's hot loop appends without Array's
-/// per-append uniqueness and capacity checks.
+/// per-append uniqueness and capacity checks. Each append makes room once, then writes through a cursor
+/// (`ByteCursor`) that stays in a register, and stores the count once at the end.
 struct ByteWriter: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>
     private var capacity: Int
@@ -23,9 +24,13 @@ struct ByteWriter: ~Copyable {
         return .written(written)
     }
 
+    /// Makes room for `extra` bytes, then writes them through a cursor from the end of what is written.
     @inline(__always)
-    private mutating func reserve(_ extra: Int) {
+    private mutating func writing(atMost extra: Int, _ write: (inout ByteCursor) -> Void) {
         if count + extra > capacity { grow(extra) }
+        var cursor = ByteCursor(storage + count)
+        write(&cursor)
+        count = cursor.at - storage
     }
 
     @inline(never)
@@ -43,45 +48,38 @@ struct ByteWriter: ~Copyable {
 
     @inline(__always)
     mutating func append(byte: UInt8) {
-        reserve(1)
-        storage[count] = byte
-        count += 1
+        writing(atMost: 1) { $0.byte(byte) }
     }
 
     mutating func append(bytes: [UInt8]) {
-        reserve(bytes.count)
-        bytes.withUnsafeBufferPointer { if let base = $0.baseAddress { (storage + count).update(from: base, count: $0.count) } }
-        count += bytes.count
+        writing(atMost: bytes.count) { cursor in bytes.withUnsafeBufferPointer { cursor.bytes($0) } }
+    }
+
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        writing(atMost: text.utf8CodeUnitCount) { $0.text(text) }
+    }
+
+    @inline(__always)
+    mutating func appendInteger(_ n: Int) {
+        writing(atMost: ByteCursor.longestInteger) { $0.integer(n) }
+    }
+
+    mutating func appendFloat(_ v: Double) {
+        writing(atMost: ByteCursor.longestFloat) { $0.float(v) }
     }
 
     /// `[value,timestamp]`, after a comma unless it is the first: room for the longest point is made once.
     @inline(__always)
     mutating func appendPoint(_ value: Double?, _ time: Int, first: Bool, _ prefix: inout TimestampPrefix) {
-        reserve(Self.longestPoint)
-        if !first { writeByte(UInt8(ascii: ",")) }
-        writeByte(UInt8(ascii: "["))
-        if let value, value.isFinite { writeFloat(value) } else { write("null") }
-        writeByte(UInt8(ascii: ","))
-        writeTimestamp(time, &prefix)
-        writeByte(UInt8(ascii: "]"))
-    }
-
-    /// `,[` + a float (at most 24 characters as Python writes one) + `,` + a timestamp (at most 20) + `]`.
-    private static let longestPoint = 64
-
-    /// A timestamp: the digits above its last four are formatted once per 10,000 seconds and kept in `prefix`,
-    /// the last four come from the digit-pair table. Consecutive timestamps of a series cost one division.
-    /// Room for 20 bytes must have been reserved.
-    @inline(__always)
-    private mutating func writeTimestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
-        guard t >= 10_000, t < 1_000_000_000_000 else { return writeInteger(t) }
-        let high = t / 10_000
-        let low = t - high * 10_000
-        if high != prefix.high { prefix = TimestampPrefix(high) }
-        UnsafeMutableRawPointer(storage + count).storeBytes(of: prefix.packed, as: UInt64.self)
-        count += prefix.length
-        writePair(low / 100)
-        writePair(low % 100)
+        writing(atMost: 4 + ByteCursor.longestFloat + ByteCursor.longestInteger) { cursor in
+            if !first { cursor.byte(UInt8(ascii: ",")) }
+            cursor.byte(UInt8(ascii: "["))
+            if let value, value.isFinite { cursor.float(value) } else { cursor.text("null") }
+            cursor.byte(UInt8(ascii: ","))
+            cursor.timestamp(time, &prefix)
+            cursor.byte(UInt8(ascii: "]"))
+        }
     }
 
     /// `YYYY-MM-DD HH:MM:SS` in UTC, as Graphite's CSV writes a point's time.
@@ -89,27 +87,14 @@ struct ByteWriter: ~Copyable {
         var time = time_t(t)
         var parts = tm()
         gmtime_r(&time, &parts)
-        reserve(40)
-        writeInteger(Int(parts.tm_year) + 1900)
-        writeField(UInt8(ascii: "-"), parts.tm_mon + 1)
-        writeField(UInt8(ascii: "-"), parts.tm_mday)
-        writeField(UInt8(ascii: " "), parts.tm_hour)
-        writeField(UInt8(ascii: ":"), parts.tm_min)
-        writeField(UInt8(ascii: ":"), parts.tm_sec)
-    }
-
-    private mutating func writeField(_ separator: UInt8, _ value: Int32) {
-        writeByte(separator)
-        writePair(Int(value))
-    }
-
-    /// Two decimal digits of `n` (0...99) from the digit-pair table. Room must have been reserved.
-    @inline(__always)
-    private mutating func writePair(_ n: Int) {
-        let pairs = Self.digitPairs.utf8Start
-        storage[count] = pairs[n * 2]
-        storage[count + 1] = pairs[n * 2 + 1]
-        count += 2
+        writing(atMost: 40) { cursor in
+            cursor.integer(Int(parts.tm_year) + 1900)
+            cursor.field(UInt8(ascii: "-"), parts.tm_mon + 1)
+            cursor.field(UInt8(ascii: "-"), parts.tm_mday)
+            cursor.field(UInt8(ascii: " "), parts.tm_hour)
+            cursor.field(UInt8(ascii: ":"), parts.tm_min)
+            cursor.field(UInt8(ascii: ":"), parts.tm_sec)
+        }
     }
 
     /// A JSON string: copied as it is when nothing in it needs escaping (the common case for metric names).
@@ -117,138 +102,159 @@ struct ByteWriter: ~Copyable {
         var text = text
         let plain = text.withUTF8 { bytes in
             guard !bytes.contains(where: JSON.needsEscaping) else { return false }
-            reserve(bytes.count + 2)
-            storage[count] = UInt8(ascii: "\"")
-            (storage + count + 1).update(from: bytes.baseAddress!, count: bytes.count)
-            storage[count + 1 + bytes.count] = UInt8(ascii: "\"")
-            count += bytes.count + 2
+            writing(atMost: bytes.count + 2) { cursor in
+                cursor.byte(UInt8(ascii: "\""))
+                cursor.bytes(bytes)
+                cursor.byte(UInt8(ascii: "\""))
+            }
             return true
         }
         if !plain { append(bytes: JSON.string(text).bytes) }
     }
+}
+
+/// A position in a `ByteWriter`'s buffer with room made ahead of it: each write stores and moves on, with no
+/// check.
+struct ByteCursor {
+    private(set) var at: UnsafeMutablePointer<UInt8>
+
+    init(_ at: UnsafeMutablePointer<UInt8>) { self.at = at }
+
+    /// Python writes a float in at most 24 characters; an Int takes at most 20.
+    static let longestFloat = 32
+    static let longestInteger = 21
 
     @inline(__always)
-    mutating func append(_ text: StaticString) {
-        reserve(text.utf8CodeUnitCount)
-        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
-        count += text.utf8CodeUnitCount
+    mutating func byte(_ byte: UInt8) {
+        at.pointee = byte
+        at += 1
+    }
+
+    @inline(__always)
+    mutating func bytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        at.update(from: base, count: bytes.count)
+        at += bytes.count
+    }
+
+    @inline(__always)
+    mutating func text(_ text: StaticString) {
+        at.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        at += text.utf8CodeUnitCount
     }
 
     private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
+    /// Two decimal digits of `n` (0...99) from the digit-pair table.
     @inline(__always)
-    private mutating func writeByte(_ byte: UInt8) {
-        storage[count] = byte
-        count += 1
+    mutating func pair(_ n: Int) {
+        UnsafeMutableRawPointer(at).copyMemory(from: Self.digitPairs.utf8Start + n &* 2, byteCount: 2)
+        at += 2
     }
 
-    @inline(__always)
-    private mutating func write(_ text: StaticString) {
-        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
-        count += text.utf8CodeUnitCount
+    /// A separator and a two-digit field of a date or a time.
+    mutating func field(_ separator: UInt8, _ value: Int32) {
+        byte(separator)
+        pair(Int(value))
     }
 
+    /// Decimal digits, written right to left two at a time once their number is known.
     @inline(__always)
-    mutating func appendInteger(_ n: Int) {
-        reserve(21)
-        writeInteger(n)
-    }
-
-    /// Decimal digits written right to left, two at a time. Room for 20 bytes must have been reserved.
-    @inline(__always)
-    private mutating func writeInteger(_ n: Int) {
-        if n < 0 {
-            storage[count] = UInt8(ascii: "-")
-            count += 1
-        }
+    mutating func integer(_ n: Int) {
+        if n < 0 { byte(UInt8(ascii: "-")) }
         var magnitude = n.magnitude
-        var digits = 1
-        var power: UInt = 10
-        while digits < 20 && magnitude >= power {
-            digits += 1
+        if magnitude < 100 { return magnitude < 10 ? byte(UInt8(ascii: "0") &+ UInt8(magnitude)) : pair(Int(magnitude)) }
+        var length = 3
+        var power: UInt = 1000
+        while length < 20 && magnitude >= power {
+            length &+= 1
             power &*= 10
         }
-        count += digits
-        var at = count
-        let pairs = Self.digitPairs.utf8Start
+        var end = at + length
+        at = end
         while magnitude >= 100 {
-            let pair = Int(magnitude % 100) * 2
-            magnitude /= 100
-            at -= 2
-            storage[at] = pairs[pair]
-            storage[at + 1] = pairs[pair + 1]
+            let (rest, last) = magnitude.quotientAndRemainder(dividingBy: 100)
+            end -= 2
+            UnsafeMutableRawPointer(end).copyMemory(from: Self.digitPairs.utf8Start + Int(last) &* 2, byteCount: 2)
+            magnitude = rest
         }
         if magnitude >= 10 {
-            let pair = Int(magnitude) * 2
-            storage[at - 2] = pairs[pair]
-            storage[at - 1] = pairs[pair + 1]
+            UnsafeMutableRawPointer(end - 2).copyMemory(from: Self.digitPairs.utf8Start + Int(magnitude) &* 2, byteCount: 2)
         } else {
-            storage[at - 1] = UInt8(ascii: "0") + UInt8(magnitude)
+            (end - 1).pointee = UInt8(ascii: "0") &+ UInt8(magnitude)
         }
     }
 
-    mutating func appendFloat(_ v: Double) {
-        reserve(32)
-        writeFloat(v)
+    /// A timestamp: the digits above its last four are formatted once per 10,000 seconds and kept in `prefix`,
+    /// the last four come from the digit-pair table. Consecutive timestamps of a series cost one division.
+    @inline(__always)
+    mutating func timestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
+        guard t >= 10_000, t < 1_000_000_000_000 else { return integer(t) }
+        let (high, low) = t.quotientAndRemainder(dividingBy: 10_000)
+        if high != prefix.high { prefix = TimestampPrefix(high) }
+        UnsafeMutableRawPointer(at).storeBytes(of: prefix.packed, as: UInt64.self)
+        at += prefix.length
+        let (upper, lower) = low.quotientAndRemainder(dividingBy: 100)
+        pair(upper)
+        pair(lower)
     }
 
     /// Python's repr of a float: whole numbers below 1e16 as `3.0`, other values from 1e-4 to 1e16 as their
     /// shortest decimal (`ShortestDecimal`), digit by digit; the rest, which Python writes with an exponent
-    /// (`1e-05`, `1e+16`) as Swift's `description` does, through `description`. Room for 32 bytes must have
-    /// been reserved.
+    /// (`1e-05`, `1e+16`) as Swift's `description` does, through `description`.
     @inline(__always)
-    private mutating func writeFloat(_ v: Double) {
-        if abs(v) < 1e16, let whole = Int(exactly: v) {
-            if v == 0 && v.sign == .minus { writeByte(UInt8(ascii: "-")) }
-            writeInteger(whole)
-            write(".0")
+    mutating func float(_ v: Double) {
+        if v.magnitude < 1e16, case let whole = Int(v), Double(whole) == v {
+            if whole == 0 && v.sign == .minus { byte(UInt8(ascii: "-")) }
+            integer(whole)
+            text(".0")
         } else {
-            writeFraction(v)
+            fraction(v)
         }
     }
 
-    /// The part of `writeFloat` for values with a fraction, kept out of line so the whole-number path stays small.
+    /// The part of `float` for values with a fraction, kept out of line so the whole-number path stays small.
     @inline(never)
-    private mutating func writeFraction(_ v: Double) {
-        if let decimal = ShortestDecimal(v) { return writeDecimal(decimal, negative: v < 0) }
+    private mutating func fraction(_ v: Double) {
+        if let decimal = ShortestDecimal(v) { return self.decimal(decimal, negative: v < 0) }
         var text = v.description
-        text.withUTF8 { bytes in
-            (storage + count).update(from: bytes.baseAddress!, count: bytes.count)
-            count += bytes.count
-        }
+        text.withUTF8 { bytes(UnsafeBufferPointer(rebasing: $0[...])) }
     }
 
     /// `-0.0125`: the sign, the whole part (at least `0`), the point, then `places` digits, leading zeros kept.
     /// Written right to left, two digits at a time, once the length is known.
-    private mutating func writeDecimal(_ decimal: ShortestDecimal, negative: Bool) {
-        if negative { writeByte(UInt8(ascii: "-")) }
+    private mutating func decimal(_ decimal: ShortestDecimal, negative: Bool) {
+        if negative { byte(UInt8(ascii: "-")) }
         let places = decimal.places
-        let end = count + max(ShortestDecimal.decimalLength(decimal.digits), places + 1) + 1
-        var at = end
+        let end = at + max(ShortestDecimal.decimalLength(decimal.digits), places + 1) + 1
+        var back = ByteCursor(end)
         var rest = decimal.digits
-        let pairs = Self.digitPairs.utf8Start
-        func writePairBefore() {
-            let pair = Int(rest % 100) * 2
-            rest /= 100
-            at -= 2
-            storage[at] = pairs[pair]
-            storage[at + 1] = pairs[pair + 1]
-        }
-        func writeDigitBefore() {
-            at -= 1
-            storage[at] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        for _ in 0..<(places >> 1) { writePairBefore() }
-        if places & 1 == 1 { writeDigitBefore() }
+        for _ in 0..<(places >> 1) { back.pairBefore(&rest) }
+        if places & 1 == 1 { back.digitBefore(&rest) }
+        back.at -= 1
+        back.at.pointee = UInt8(ascii: ".")
+        while rest >= 100 { back.pairBefore(&rest) }
+        if rest >= 10 { back.pairBefore(&rest) } else { back.digitBefore(&rest) }
+        at = end
+    }
+
+    /// The last two digits of `rest`, before the cursor, which moves back over them.
+    @inline(__always)
+    private mutating func pairBefore(_ rest: inout UInt64) {
+        let (shorter, last) = rest.quotientAndRemainder(dividingBy: 100)
+        at -= 2
+        UnsafeMutableRawPointer(at).copyMemory(from: Self.digitPairs.utf8Start + Int(last) &* 2, byteCount: 2)
+        rest = shorter
+    }
+
+    @inline(__always)
+    private mutating func digitBefore(_ rest: inout UInt64) {
+        let (shorter, last) = rest.quotientAndRemainder(dividingBy: 10)
         at -= 1
-        storage[at] = UInt8(ascii: ".")
-        while rest >= 100 { writePairBefore() }
-        if rest >= 10 { writePairBefore() } else { writeDigitBefore() }
-        count = end
+        at.pointee = UInt8(ascii: "0") &+ UInt8(last)
+        rest = shorter
     }
 }
-
 /// The digits of a timestamp above its last four (at most eight), as ASCII packed into a word, first digit in
 /// the lowest byte, so that writing them is one store.
 struct TimestampPrefix {

@@ -1,3 +1,4 @@
+import Glibc
 import Posix
 import TLS
 
@@ -85,31 +86,52 @@ final class Connection {
 
     /// Writes pending output until done or the socket is full; false on a broken connection.
     func flush() -> Bool {
-        while let chunk = output.first {
-            let written: Int? = chunk.withUnsafeBytes { all in
-                let pending = UnsafeRawBufferPointer(rebasing: all[outputOffset...])
-                if let tls {
-                    switch tls.write(pending) {
-                    case .bytes(let n): return n
-                    case .wantRead, .wantWrite: return 0
-                    case .closed, .failed: return nil
-                    }
-                }
-                switch try? fd.send(pending) {
-                case .done(let n): return n
-                case .wouldBlock: return 0
-                case nil: return nil
-                }
-            }
-            guard let written else { return false }
+        while !output.isEmpty {
+            guard let written = tls == nil ? sendPending() : writeFirstPending() else { return false }
             if written == 0 { return true }
             outputOffset += written
-            if outputOffset == chunk.count {
+            while let first = output.first, outputOffset >= first.count {
+                outputOffset -= first.count
                 output.removeFirst()
-                outputOffset = 0
             }
         }
         return true
+    }
+
+    /// At most this many queued chunks go out in one `sendmsg`: a large body and the head before it, say.
+    private static let gatheredChunks = 8
+
+    /// Sends the first pending chunks in one call: bytes sent, 0 when the socket is full, nil when broken.
+    private func sendPending() -> Int? {
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: Self.gatheredChunks) { vectors in
+            let chunks = min(output.count, Self.gatheredChunks)
+            func gather(_ index: Int) -> Int? {
+                guard index < chunks else {
+                    switch try? fd.send(UnsafeBufferPointer(rebasing: vectors[0..<chunks])) {
+                    case .done(let n): return n
+                    case .wouldBlock: return 0
+                    case nil: return nil
+                    }
+                }
+                return output[index].withUnsafeBytes { bytes in
+                    let from = index == 0 ? outputOffset : 0
+                    vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + from), iov_len: bytes.count - from)
+                    return gather(index + 1)
+                }
+            }
+            return gather(0)
+        }
+    }
+
+    /// TLS writes one record stream: the first pending chunk through the session.
+    private func writeFirstPending() -> Int? {
+        output[0].withUnsafeBytes { all in
+            switch tls?.write(UnsafeRawBufferPointer(rebasing: all[outputOffset...])) {
+            case .bytes(let n): return n
+            case .wantRead, .wantWrite: return 0
+            case .closed, .failed, nil: return nil
+            }
+        }
     }
 
     func close() {

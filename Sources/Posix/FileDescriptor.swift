@@ -17,6 +17,14 @@ public struct FileDescriptor: Hashable, Sendable {
         try syscall("send") { Glibc.send(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Writes from several buffers in one call (`sendmsg`), in order, without raising SIGPIPE on a socket.
+    public func send(_ buffers: UnsafeBufferPointer<iovec>) throws(SystemError) -> IOResult<Int> {
+        var message = msghdr()
+        message.msg_iov = UnsafeMutablePointer(mutating: buffers.baseAddress)
+        message.msg_iovlen = buffers.count
+        return try syscall("sendmsg") { Glibc.sendmsg(rawValue, &message, Int32(MSG_NOSIGNAL)) }
+    }
+
     public func close() {
         _ = Glibc.close(rawValue)
     }

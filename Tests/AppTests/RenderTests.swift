@@ -200,7 +200,7 @@ extension ResponseBody {
     @Test func floatsMatchPythonsReprOnManyValues() throws {
         var rng = SystemRandomNumberGenerator()
         var values: [Double] = [1e-4, (1e-4).nextDown, (1e-4).nextUp, 0x1p40 / 10, (0x1p40 / 10).nextDown, 0x1p40 / 1e6, 0.1 + 0.2,
-                                9.9999999999999995, 1e16.nextDown, 0x1p52 + 0.5, 0x1p-13, 5e-324, .greatestFiniteMagnitude]
+                                9.9999999999999995, 1e16.nextDown, 0x1p52 + 0.5, 0x1p-13, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
         // Powers of two and their neighbours: the interval of reals that read back is lopsided there.
         for exponent in -16...54 {
             let power = Double(sign: .plus, exponent: exponent, significand: 1)

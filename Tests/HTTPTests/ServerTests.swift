@@ -26,6 +26,12 @@ final class TestServer {
         router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
         router.add("GET", "/slice", on: .eventLoop) { _ in .text(String(SchedulerSlice.current)) }
         router.add("GET", "/slice-on-pool") { _ in .text(String(SchedulerSlice.current)) }
+        router.add("GET", "/large/{bytes}") { request in
+            let count = Int(request.pathParameters["bytes"] ?? "") ?? 0
+            let start = malloc(max(1, count))!.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<count { start[i] = TestServer.patternByte(i) }
+            return Response(status: 200, body: .written(WrittenBytes(takingOwnershipOf: start, count: count)))
+        }
         let files = StaticFiles(root: publicDirectory)
         router.fallback = { files.respond(to: $0) }
         var configuration = ServerConfiguration(address: SocketAddress(host: "127.0.0.1", port: 0), tls: tls)
@@ -40,6 +46,9 @@ final class TestServer {
     deinit { server.shutdown(drainTimeout: 1) }
 
     func client(timeout: Double = 5) throws -> RawHTTPClient { try RawHTTPClient(port: port, timeout: timeout) }
+
+    /// The bytes of `/large/{bytes}`: a pattern whose period is prime, so a byte out of place shows.
+    static func patternByte(_ i: Int) -> UInt8 { UInt8(i % 251) }
 }
 
 
@@ -92,6 +101,22 @@ final class TestServer {
         #expect(c.readResponse()?.text == "abcd")
         #expect(c.readResponse()?.text == "hello")
         #expect(c.readResponse()?.text == "item x y")
+    }
+
+    /// Large bodies go out from their own buffers behind their heads, several chunks to a `sendmsg`; a reader
+    /// that waits makes the socket fill, and sending must resume at the right byte of the right chunk.
+    @Test func largeAnswersToAWaitingReaderArriveWholeAndInOrder() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        let sizes = [12_000_000, 5, 70_000, 1]  // the first larger than a socket's largest send buffer (4 MiB)
+        c.send(sizes.map { "GET /large/\($0) HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n" }.joined())
+        usleep(300_000)
+        for size in sizes {
+            let large = c.readResponse()
+            #expect(large?.body.count == size)
+            #expect(large?.body.enumerated().allSatisfy { $0.element == TestServer.patternByte($0.offset) } == true)
+            #expect(c.readResponse()?.text == "hello")
+        }
     }
 
     /// The loop reads a socket again only after a full buffer or a new event: a request in pieces with pauses,
