@@ -218,7 +218,7 @@ struct ByteCursor {
     private mutating func fraction(_ v: Double) {
         if let decimal = ShortestDecimal(v) { return self.decimal(decimal, negative: v < 0) }
         var text = v.description
-        text.withUTF8 { bytes(UnsafeBufferPointer(rebasing: $0[...])) }
+        text.withUTF8 { bytes($0) }
     }
 
     /// `-0.0125`: the sign, the whole part (at least `0`), the point, then `places` digits, leading zeros kept.
