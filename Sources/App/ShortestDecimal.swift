@@ -45,9 +45,17 @@ struct ShortestDecimal {
     private static let scales: [Double] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
     private static let largestProduct = 0x1p40
 
-    /// The quick way: one to six places, when the products stay below 2^40.
+    /// The quick way: one to six places, when the products stay below 2^40. First a filter for values that need
+    /// more (most quotients): a decimal of six places or fewer that reads back as `a` is within half an ulp of
+    /// it, so `a * 1e6` is within 2^-11 of a whole number when it is below 2^40; a value not within 1e-3 of one
+    /// has no such decimal.
     @inline(__always)
     private static func fewPlaces(_ a: Double) -> ShortestDecimal? {
+        let millionfold = a * 1e6
+        if millionfold < largestProduct {
+            let off = millionfold - Double(Int(millionfold + 0.5))
+            if off > 1e-3 || off < -1e-3 { return nil }
+        }
         for places in 1..<scales.count {
             let scale = scales[places]
             let product = a * scale
