@@ -9,6 +9,9 @@ struct AccountRoutes: Sendable {
     let auth: Authenticator
     /// A tenant's ingest totals since the service started.
     let usage: @Sendable (String) -> TenantState.Usage
+    /// Called once an ingest token is issued or revoked, so that ingest knows at once rather than at its next
+    /// periodic reload.
+    let ingestTokensChanged: @Sendable () -> Void
 
     func register(in router: inout Router) {
         router.add("POST", "/api/v1/signup", api(signUp))
@@ -25,6 +28,7 @@ struct AccountRoutes: Sendable {
     private func signUp(_ request: Request) throws -> Response {
         let (email, password) = try credentials(request)
         let (login, token) = try store.signUp(email: email, password: password, address: request.remoteAddress)
+        ingestTokensChanged()
         var response = Response.json(["account": Self.json(login.account), "token": Self.json(token)], status: 201)
         response.headers.append(Header("Set-Cookie", Authenticator.sessionCookie(login.sessionID, secure: request.isSecure)))
         return response
@@ -68,13 +72,16 @@ struct AccountRoutes: Sendable {
         let account = try auth.sessionAccount(request)
         let body = try request.jsonObjectBody()
         guard let name = body["name"]?.stringValue else { throw HTTPError.badRequest("field 'name' (a string) is required", code: "invalid_name") }
-        return .json(Self.json(try store.issueSecret(kind, tenantID: account.tenantID, name: name)), status: 201)
+        let secret = try store.issueSecret(kind, tenantID: account.tenantID, name: name)
+        if kind == .ingestToken { ingestTokensChanged() }
+        return .json(Self.json(secret), status: 201)
     }
 
     private func revoke(_ kind: SecretKind, _ request: Request) throws -> Response {
         let account = try auth.sessionAccount(request)
         guard let id = request.pathParameters["id"].flatMap({ Int64($0) }) else { throw HTTPError.notFound("\(kind.noun) not found") }
         try store.revokeSecret(kind, tenantID: account.tenantID, id: id)
+        if kind == .ingestToken { ingestTokensChanged() }
         return .noContent()
     }
 

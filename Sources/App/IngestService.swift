@@ -47,6 +47,11 @@ final class IngestService: Sendable {
         }
     }
 
+    /// Reloads the live ingest tokens now, after this process issued or revoked one.
+    func reloadTokens() {
+        do { try directory.refresh() } catch { logger.error("cannot reload ingest tokens: \(error)") }
+    }
+
     var statsdAddress: SocketAddress { statsdUDP.address }
     var graphiteAddress: SocketAddress { graphiteUDP.address }
     var receiveBuffer: Int { statsdUDP.receiveBuffer }

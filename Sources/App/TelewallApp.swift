@@ -109,9 +109,11 @@ public final class TelewallApp: Sendable {
         var router = Router()
         if operations { operationsRoutes.register(in: &router) }
         let auth = Authenticator(store: store)
-        AccountRoutes(store: store, auth: auth, usage: { [weak self] tenant in
-            self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage()
-        }).register(in: &router)
+        AccountRoutes(
+            store: store, auth: auth,
+            usage: { [weak self] tenant in self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage() },
+            ingestTokensChanged: { [weak self] in self?.ingest?.reloadTokens() }
+        ).register(in: &router)
         IngestRoutes(ingest: { [weak self] in self?.ingest }).register(in: &router)
         let source = SeriesSource(storage: storage)
         RenderRoutes(auth: auth, source: source).register(in: &router)

@@ -6,8 +6,9 @@ import TLS
 /// Finds the tenant of an ingest token. After a token has been seen once, finding its tenant is a dictionary
 /// lookup in the receiving thread's own copy (`TokenCache`): no lock, no SQLite query, no SHA-256.
 ///
-/// The directory keeps the digests of every live token, reloaded every `refreshInterval` (so a new token works
-/// and a revoked one stops within that time). A token not seen before costs one SHA-256 against those digests;
+/// The directory keeps the digests of every live token, reloaded every `refreshInterval` (so a token issued or
+/// revoked by another process works or stops within that time) and at once when this process issues or revokes
+/// one. A token not seen before costs one SHA-256 against those digests;
 /// unknown ones go into a bounded negative cache, so a flood of made-up tokens costs neither memory nor queries.
 public final class TokenDirectory: Sendable {
     public typealias Loader = @Sendable () throws -> [[UInt8]: String]
@@ -17,11 +18,14 @@ public final class TokenDirectory: Sendable {
         var known: [String: String] = [:]
         var unknown: Set<String> = []
         var version = 0
+        /// The ticket of the newest load applied: a load that began earlier never overwrites it.
+        var appliedLoad = 0
     }
 
     private let load: Loader
     private let state = Mutex(State())
     private let published = Atomic<Int>(0)
+    private let loadTickets = Atomic<Int>(0)
     public let negativeCapacity: Int
 
     public init(negativeCapacity: Int = 100_000, load: @escaping Loader) {
@@ -56,9 +60,13 @@ public final class TokenDirectory: Sendable {
     }
 
     /// Reloads the live tokens; drops cached tokens that were revoked and forgets unknown ones (they may be new).
+    /// Loads may overlap (the periodic one and one after an issue); the one that began last wins.
     public func refresh() throws {
+        let ticket = loadTickets.add(1, ordering: .relaxed).newValue
         let digests = try load()
         state.withLock { s in
+            guard ticket > s.appliedLoad else { return }
+            s.appliedLoad = ticket
             let before = s.known.count
             s.digests = digests
             s.known = s.known.filter { digests[Crypto.sha256(Array($0.key.utf8))] == $0.value }

@@ -170,6 +170,25 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         }
     }
 
+    /// A token issued or revoked through the API works or stops at once, not at ingest's next periodic reload
+    /// of the tokens (an hour away here).
+    @Test func ingestKnowsOfIssuedAndRevokedTokensAtOnce() throws {
+        let t = try RunningApp { $0.tokenRefresh = 3600 }
+        func ingest(_ token: String) throws -> Int {
+            try t.call("POST", "/api/v1/ingest", json: "users.new:1|c", headers: ["Authorization": "Bearer \(token)", "Content-Type": "text/plain"]).status
+        }
+        let (cookie, first) = try t.signUp("dev@example.com")
+        #expect(try ingest(first) == 202)
+        let issued = try t.call("POST", "/api/v1/tokens", json: #"{"name":"second"}"#, headers: ["Cookie": cookie])
+        let second = try #require(issued.json["value"] as? String)
+        #expect(try ingest(second) == 202)
+        let list = try t.call("GET", "/api/v1/tokens", headers: ["Cookie": cookie])
+        let firstID = try #require((list.json["tokens"] as? [[String: Any]])?.first { $0["name"] as? String == "default" }?["id"] as? Int)
+        #expect(try t.call("DELETE", "/api/v1/tokens/\(firstID)", headers: ["Cookie": cookie]).status == 204)
+        #expect(try ingest(first) == 401)
+        #expect(try ingest(second) == 202)
+    }
+
     @Test func aRevokedTokenNoLongerIdentifiesItsTenant() throws {
         let t = try RunningApp()
         let (cookie, token) = try t.signUp("dev@example.com")

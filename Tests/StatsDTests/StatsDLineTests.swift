@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 
@@ -95,6 +96,33 @@ import TestSupport
         try directory.refresh()
         cache.sync()
         #expect(cache.tenant(for: Substring(token)) == nil)
+    }
+
+    /// The periodic reload and one after an issue may overlap: a load that began before the new token was
+    /// stored, finishing last, must not take the token away again.
+    @Test func aLoadThatBeganEarlierNeverOverwritesALaterOne() throws {
+        let token = String(repeating: "b", count: 26) + "stale1"
+        let digest = sha(token)
+        let loads = Atomic<Int>(0)
+        let staleMayFinish = DispatchSemaphore(value: 0)
+        let directory = TokenDirectory {
+            if loads.add(1, ordering: .relaxed).newValue == 1 {
+                staleMayFinish.wait()
+                return [:]
+            }
+            return [digest: "tenant1"]
+        }
+        let staleDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            try? directory.refresh()
+            staleDone.signal()
+        }
+        while loads.load(ordering: .relaxed) == 0 { usleep(1_000) }
+        try directory.refresh()
+        #expect(directory.tenant(for: Substring(token)) == "tenant1")
+        staleMayFinish.signal()
+        staleDone.wait()
+        #expect(directory.tenant(for: Substring(token)) == "tenant1")
     }
 
     func sha(_ s: String) -> [UInt8] {
