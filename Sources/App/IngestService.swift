@@ -65,7 +65,7 @@ final class IngestService: Sendable {
             let collector = ingest.makeCollector()
             var cache = TokenCache(directory: directory)
             var quota = LocalQuota()
-            return { ingest.ingest(datagrams: $0, into: collector, cache: &cache, quota: &quota) }
+            return { ingest.ingest(datagrams: $0, arrival: $1, into: collector, cache: &cache, quota: &quota) }
         }
         statsdTCP.start(name: "statsd-tcp") {
             let collector = ingest.makeCollector()
@@ -76,7 +76,7 @@ final class IngestService: Sendable {
         graphiteUDP.start(threads: 1, name: "graphite-udp") {
             let collector = ingest.makeCollector()
             var cache = TokenCache(directory: directory)
-            return { datagrams in
+            return { datagrams, _ in
                 ingest.ingest(graphite: datagrams.map { String(decoding: $0, as: UTF8.self) }, into: collector, cache: &cache)
             }
         }

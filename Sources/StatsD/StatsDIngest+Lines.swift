@@ -24,15 +24,17 @@ extension StatsDIngest {
             bytes.append(contentsOf: packet.utf8)
             bounds.append(start..<bytes.count)
         }
+        let arrival = ArrivalOrder.next()
         bytes.withUnsafeBytes { all in
-            ingest(datagrams: bounds.map { UnsafeRawBufferPointer(rebasing: all[$0]) }, into: collector, cache: &cache, quota: &quota)
+            ingest(datagrams: bounds.map { UnsafeRawBufferPointer(rebasing: all[$0]) }, arrival: arrival, into: collector, cache: &cache, quota: &quota)
         }
     }
 
     /// The hot path, on raw bytes, under one lock of the thread's own collector per batch: lines are found by
     /// byte scans, tokens compared with the previous line's, plain lines parsed and recorded straight from their
     /// bytes (`FastLine`), and a tenant over its quota has its lines counted and dropped before any parsing.
-    public func ingest(datagrams: [UnsafeRawBufferPointer], into collector: Collector, cache: inout TokenCache, quota: inout LocalQuota) {
+    /// `arrival` numbers the batch among all receivers' (`ArrivalOrder`).
+    public func ingest(datagrams: [UnsafeRawBufferPointer], arrival: Int, into collector: Collector, cache: inout TokenCache, quota: inout LocalQuota) {
         cache.sync()
         let second = now
         var totals = BatchTotals()
@@ -67,7 +69,7 @@ extension StatsDIngest {
                         totals.unknown += 1
                         continue
                     }
-                    if run.tenant == nil { run = Run(tenant: tenant, buckets: &buckets) }
+                    if run.tenant == nil { run = Run(tenant: tenant, arrival: arrival, buckets: &buckets) }
                     if !seen.contains(tenant) { seen.append(tenant) }
                     run.bucket.counts.lines += 1
                     if run.allowance == 0 && !run.blocked {
@@ -141,9 +143,11 @@ extension StatsDIngest {
             droppedTotal += lines.count - allowed
         }
         var checks = 0, events = 0
+        let arrival = ArrivalOrder.next()
         collector.buckets.withLock { buckets in
             for tenant in Set(routed.lines.keys).union(routed.badLines.keys).union(routed.packets.keys) {
                 var bucket = buckets[tenant] ?? Bucket()
+                bucket.arrival = arrival
                 let lines = routed.lines[tenant] ?? []
                 let kept = admitted[tenant] ?? []
                 for line in kept {
@@ -272,9 +276,10 @@ private struct Run {
 
     init() {}
 
-    init(tenant: String, buckets: inout [String: Bucket]) {
+    init(tenant: String, arrival: Int, buckets: inout [String: Bucket]) {
         self.tenant = tenant
         bucket = buckets.removeValue(forKey: tenant) ?? Bucket()
+        bucket.arrival = arrival
     }
 
     /// Puts the bucket back and returns the lines leased and not used.

@@ -70,8 +70,8 @@ public struct TenantState: Sendable {
         for key in bucket.sets.keys { sets[key] = now }
         for (key, changes) in bucket.gauges {
             var value = gauges[key]?.value
-            for change in changes {
-                switch change {
+            for arrived in changes {
+                switch arrived.change {
                 case .set(let v): value = v
                 // Etsy adds a change only to a gauge that is set and not zero (`gauges[key] && ...`); else it sets.
                 case .add(let v): value = (value.map { $0 != 0 && !$0.isNaN } ?? false) ? value! + v : v

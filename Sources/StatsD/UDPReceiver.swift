@@ -3,10 +3,12 @@ import Posix
 import Synchronization
 
 /// Threads that receive datagrams on one UDP socket with batched `recvmmsg` and hand each batch to their own
-/// handler (each thread has its own collector and token cache: no shared state per line).
+/// handler (each thread has its own collector and token cache: no shared state per line). The threads take
+/// turns at the socket and number each batch as they take it (`ArrivalOrder`), so batches handled at the same
+/// time on different threads keep the order in which they arrived; handling, the costly part, overlaps.
 public final class UDPReceiver: Sendable {
-    /// Receives the batch's datagrams; the buffers are valid only during the call.
-    public typealias BatchHandler = ([UnsafeRawBufferPointer]) -> Void
+    /// Receives the batch's datagrams and its arrival number; the buffers are valid only during the call.
+    public typealias BatchHandler = (_ datagrams: [UnsafeRawBufferPointer], _ arrival: Int) -> Void
 
     public let address: SocketAddress
     /// The kernel receive buffer the socket got.
@@ -14,6 +16,7 @@ public final class UDPReceiver: Sendable {
     private let fd: FileDescriptor
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchGroup()
+    private let turn = Mutex<Void>(())
     public let truncated = Atomic<Int>(0)
     static let slotSize = 65536
     static let slots = 64
@@ -50,7 +53,10 @@ public final class UDPReceiver: Sendable {
         var draining = false
         while true {
             if !draining && stopping.load(ordering: .relaxed) { draining = true }
-            let lengths = (try? UDPSocket.receive(fd, into: buffer, slotSize: Self.slotSize, slots: Self.slots, wait: !draining)) ?? []
+            let (lengths, arrival) = turn.withLock { _ in
+                let lengths = (try? UDPSocket.receive(fd, into: buffer, slotSize: Self.slotSize, slots: Self.slots, wait: !draining)) ?? []
+                return (lengths, lengths.isEmpty ? 0 : ArrivalOrder.next())
+            }
             if lengths.isEmpty {
                 if draining { return }
                 continue
@@ -64,7 +70,7 @@ public final class UDPReceiver: Sendable {
                 }
                 packets.append(UnsafeRawBufferPointer(rebasing: buffer[(i * Self.slotSize)..<(i * Self.slotSize + length)]))
             }
-            handler(packets)
+            handler(packets, arrival)
         }
     }
 }

@@ -4,6 +4,7 @@ from the Whisper files the engine wrote, against values computed by EtsyModel.""
 import math
 import os
 import random
+import socket
 import time
 
 import pytest
@@ -76,6 +77,23 @@ def test_raw_udp_packets_aggregate_like_etsy(service):
     send_udp(service.statsd_port, f"_sc|{tenant.token}.db.primary|0\n_e{{{len(title)},4}}:{title}|done|#env:prod")
     model.packet(["", ""])  # a service check and an event: received lines that write no series
     model.lines += 2
+    model.packets += 1  # wait_for_token's empty HTTP ingest
+    assert service.stop() == 0
+    check(service, tenant.id, model.flush())
+
+
+def test_gauges_sent_fast_end_as_they_arrived(service):
+    """One fast sender's gauge values and changes are taken by both UDP receiving threads; the flush must apply
+    them in the order they arrived, as Etsy StatsD does, whichever thread took each one."""
+    tenant = service.sign_up("order@example.com")
+    service.wait_for_token(tenant.token)
+    model = EtsyModel(INTERVAL)
+    rng = random.Random(11)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for i in range(4000):
+            line = f"order.g{i % 5}:{rng.choice(['', '', '+', '-'])}{rng.randint(1, 1000)}|g"
+            sender.sendto(f"{tenant.token}.{line}".encode(), ("127.0.0.1", service.statsd_port))
+            model.packet([line])
     model.packets += 1  # wait_for_token's empty HTTP ingest
     assert service.stop() == 0
     check(service, tenant.id, model.flush())
