@@ -4,7 +4,8 @@ public struct TenantState: Sendable {
     var counters: [String: Int] = [:]
     var timers: [String: Int] = [:]
     var sets: [String: Int] = [:]
-    var gauges: [String: (value: Double, lastSeen: Int)] = [:]
+    /// Each gauge's value, the flush it last changed in, and the arrival number of the last value set in it.
+    var gauges: [String: (value: Double, lastSeen: Int, setArrival: Int)] = [:]
     var lastActive = 0
     public private(set) var usage = Usage()
 
@@ -70,14 +71,18 @@ public struct TenantState: Sendable {
         for key in bucket.sets.keys { sets[key] = now }
         for (key, changes) in bucket.gauges {
             var value = gauges[key]?.value
-            for arrived in changes {
+            var setArrival = gauges[key]?.setArrival ?? 0
+            // A batch taken before the previous flush but recorded after it: a value set since replaced it.
+            for arrived in changes where arrived.arrival >= setArrival {
                 switch arrived.change {
-                case .set(let v): value = v
+                case .set(let v):
+                    value = v
+                    setArrival = arrived.arrival
                 // Etsy adds a change only to a gauge that is set and not zero (`gauges[key] && ...`); else it sets.
                 case .add(let v): value = (value.map { $0 != 0 && !$0.isNaN } ?? false) ? value! + v : v
                 }
             }
-            gauges[key] = (value!, now)
+            gauges[key] = (value!, now, setArrival)
         }
         if bucket.counts.lines > 0 || bucket.counts.packets > 0 { lastActive = now }
         usage.counts += bucket.counts
