@@ -3,9 +3,10 @@ import HTTP
 import Posix
 import Synchronization
 
-/// Turns a request's credentials into the account they stand for. Answers are cached for `ttl` seconds, so a
-/// dashboard polling with a read key or session costs no SQLite query per request; a revoked key or ended session
-/// stops working within that time.
+/// Turns a request's credentials into the account they stand for. Answers are cached for 2 seconds, so a
+/// dashboard polling with a read key or session costs no SQLite query per request. What this process revokes
+/// or ends (a read key, a share key, a board a share key opens, a session) is forgotten at once; a change made
+/// by another process takes up to that time.
 final class Authenticator: Sendable {
     static let sessionCookie = "tw_session"
     let store: AccountStore
@@ -30,6 +31,12 @@ final class Authenticator: Sendable {
 
     /// Logging out takes effect at once, not after the cache's time.
     func forget(session id: String) { sessions.forget(id) }
+
+    /// After a read key is revoked (named by its id, so its cached answer cannot be found by key).
+    func forgetReadKeys() { readKeys.forgetAll() }
+
+    /// After a share key is made, revoked or replaced, or a board it opens changes or goes.
+    func forgetShares() { shares.forgetAll() }
 
     /// The account of the session cookie; 401 without one.
     func sessionAccount(_ request: Request) throws -> Account {
@@ -126,6 +133,8 @@ final class TTLCache<Value: Sendable>: Sendable {
     }
     private let shards: [Shard] = (0..<16).map { _ in Shard() }
     private let seconds: Double
+    /// Bumped by `forgetAll`: a lookup that began before is not stored.
+    private let generation = Atomic<Int>(0)
 
     init(seconds: Double) { self.seconds = seconds }
 
@@ -135,8 +144,10 @@ final class TTLCache<Value: Sendable>: Sendable {
         let now = monotonicSeconds()
         let shard = shard(key)
         if let hit = shard.entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
+        let began = generation.load(ordering: .acquiring)
         let value = try lookup()
         shard.entries.withLock { all in
+            guard generation.load(ordering: .acquiring) == began else { return }
             if all.count > 10_000 { all = all.filter { $0.value.expires > now } }
             all[key] = (value, now + seconds)
         }
@@ -144,4 +155,11 @@ final class TTLCache<Value: Sendable>: Sendable {
     }
 
     func forget(_ key: String) { _ = shard(key).entries.withLock { $0.removeValue(forKey: key) } }
+
+    /// Forgets every answer. The generation moves first, so a lookup still running cannot store its answer
+    /// after its shard was emptied.
+    func forgetAll() {
+        generation.add(1, ordering: .releasing)
+        for shard in shards { shard.entries.withLock { $0.removeAll() } }
+    }
 }

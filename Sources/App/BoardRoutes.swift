@@ -62,24 +62,28 @@ struct BoardRoutes: Sendable {
         let id = try id(request, kind)
         let document = try validate(kind, try request.jsonObjectBody(), tenantID: account.tenantID)
         try boards.update(kind, tenantID: account.tenantID, id: id, document: document.text)
+        auth.forgetShares()
         return .json(Self.withID(try boards.board(kind, tenantID: account.tenantID, id: id)))
     }
 
     private func delete(_ kind: BoardKind, _ request: Request) throws -> Response {
         let account = try auth.sessionAccount(request)
         try boards.delete(kind, tenantID: account.tenantID, id: try id(request, kind))
+        auth.forgetShares()
         return .noContent()
     }
 
     private func share(_ kind: BoardKind, _ request: Request) throws -> Response {
         let account = try auth.sessionAccount(request)
         let key = try boards.share(kind, tenantID: account.tenantID, id: try id(request, kind))
+        auth.forgetShares()
         return .json(["key": .string(key), "url": .string("/tv/\(key)")], status: 201)
     }
 
     private func unshare(_ kind: BoardKind, _ request: Request) throws -> Response {
         let account = try auth.sessionAccount(request)
         try boards.unshare(kind, tenantID: account.tenantID, id: try id(request, kind))
+        auth.forgetShares()
         return .noContent()
     }
 

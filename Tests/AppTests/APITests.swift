@@ -189,6 +189,18 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         #expect(try ingest(second) == 202)
     }
 
+    /// A read key answers from a cache for a few seconds; revoking it here ends it on the next request.
+    @Test func aRevokedReadKeyStopsAtOnce() throws {
+        let t = try RunningApp()
+        let (cookie, _) = try t.signUp("dev@example.com")
+        let issued = try t.call("POST", "/api/v1/keys", json: #"{"name":"wall"}"#, headers: ["Cookie": cookie])
+        let key = try #require(issued.json["value"] as? String), id = try #require(issued.json["id"] as? Int)
+        let bearer = ["Authorization": "Bearer \(key)"]
+        #expect(try t.call("GET", "/metrics/find?query=*", headers: bearer).status == 200)
+        #expect(try t.call("DELETE", "/api/v1/keys/\(id)", headers: ["Cookie": cookie]).status == 204)
+        #expect(try t.call("GET", "/metrics/find?query=*", headers: bearer).status == 401)
+    }
+
     @Test func aRevokedTokenNoLongerIdentifiesItsTenant() throws {
         let t = try RunningApp()
         let (cookie, token) = try t.signUp("dev@example.com")
