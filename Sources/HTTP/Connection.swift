@@ -16,12 +16,10 @@ final class Connection {
     let remote: SocketAddress
     let tls: TLSSession?
     var parser: RequestParser
-    /// Serialized responses not yet written, in order, the first from `outputOffset` on. A large body is a
-    /// chunk of its own, sent from the response's buffer instead of being copied behind its head.
+    /// Serialized responses not yet written, in order, the first from `outputOffset` on: each head and each
+    /// body is a chunk of its own, sent from where it lies (`flush` gathers them, so nothing is copied).
     private var output: [ResponseBody] = []
     private var outputOffset = 0
-    /// Up to this size a chunk takes in the next one, so that small answers go out in one `send`.
-    private static let coalescedSize = 16 * 1024
     /// A request of this connection is running on the worker pool.
     var inFlight = false
     /// Close once `output` is written (a `Connection: close` response or a fatal parse error).
@@ -48,14 +46,7 @@ final class Connection {
 
     /// Queues bytes to send after those already queued.
     func queue(_ body: ResponseBody) {
-        guard body.count > 0 else { return }
-        if case .bytes(var last) = output.last, last.count + body.count <= Self.coalescedSize {
-            output.removeLast()  // `last` is then the only reference and grows in place
-            body.withUnsafeBytes { last.append(contentsOf: $0) }
-            output.append(.bytes(last))
-        } else {
-            output.append(body)
-        }
+        if body.count > 0 { output.append(body) }
     }
 
     /// Reads what the socket has into the parser.
@@ -98,8 +89,9 @@ final class Connection {
         return true
     }
 
-    /// At most this many queued chunks go out in one `sendmsg`: a large body and the head before it, say.
-    private static let gatheredChunks = 8
+    /// At most this many queued chunks go out in one `sendmsg`: a head and its body, or the answers to a run of
+    /// pipelined requests.
+    private static let gatheredChunks = 64
 
     /// Sends the first pending chunks in one call: bytes sent, 0 when the socket is full, nil when broken.
     private func sendPending() -> Int? {

@@ -6,12 +6,10 @@ import Posix
 /// 40); the matcher's progress callback reads the clock and stops it, so one request cannot hold a compute
 /// thread that every tenant's renders share.
 struct TimedRegex {
-    let pattern: String
     private let regex: NSRegularExpression
 
     init?(_ pattern: String) {
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
-        self.pattern = pattern
         self.regex = regex
     }
 

@@ -27,13 +27,11 @@ public struct Bucket: Sendable {
     public var gauges: [String: [ArrivedChange]] = [:]
     public var sets: [String: Set<String>] = [:]
     public var counts = LineCounts()
-    /// The arrival number of the batch being recorded.
-    public var arrival = 0
 
     public init() {}
 
-    /// Applies one sample to `key` with Etsy's rules (stats.js `handlePacket`).
-    public mutating func record(_ key: String, _ sample: Sample) {
+    /// Applies one sample to `key` with Etsy's rules (stats.js `handlePacket`); `arrival` numbers its batch.
+    public mutating func record(_ key: String, _ sample: Sample, arrival: Int) {
         switch sample.kind {
         case .counter:
             counters[key, default: 0] += sample.value * (1 / sample.sampleRate)

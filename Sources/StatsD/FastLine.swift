@@ -5,7 +5,7 @@ import Glibc
 /// `StatsDLine.parse`, which decides. Both give the same result for the lines the fast path takes.
 enum FastLine {
     /// `line` starts after the token's dot. Returns false, recording nothing, when unsure.
-    static func record(_ line: UnsafeRawBufferPointer, into bucket: inout Bucket, scratch: inout [Sample]) -> Bool {
+    static func record(_ line: UnsafeRawBufferPointer, into bucket: inout Bucket, arrival: Int, scratch: inout [Sample]) -> Bool {
         var end = line.count
         // DogStatsD tags: everything from `|#` on is ignored.
         var i = 0
@@ -25,7 +25,7 @@ enum FastLine {
             start = next + 1
         }
         let key = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
-        for sample in scratch { bucket.record(key, sample) }
+        for sample in scratch { bucket.record(key, sample, arrival: arrival) }
         return true
     }
 

@@ -69,7 +69,7 @@ extension StatsDIngest {
                         totals.unknown += 1
                         continue
                     }
-                    if run.tenant == nil { run = Run(tenant: tenant, arrival: arrival, buckets: &buckets) }
+                    if run.tenant == nil { run = Run(tenant: tenant, buckets: &buckets) }
                     if !seen.contains(tenant) { seen.append(tenant) }
                     run.bucket.counts.lines += 1
                     if run.allowance == 0 && !run.blocked {
@@ -84,13 +84,13 @@ extension StatsDIngest {
                     run.allowance -= 1
                     let afterToken = token.baseAddress! - line.baseAddress! + token.count
                     if afterToken < line.count, line[afterToken] == UInt8(ascii: "."), line[0] != UInt8(ascii: "_"),
-                        FastLine.record(UnsafeRawBufferPointer(rebasing: line[(afterToken + 1)...]), into: &run.bucket, scratch: &scratch)
+                        FastLine.record(UnsafeRawBufferPointer(rebasing: line[(afterToken + 1)...]), into: &run.bucket, arrival: arrival, scratch: &scratch)
                     {
                         continue
                     }
                     do {
                         switch try StatsDLine.parse(Substring(String(decoding: line, as: UTF8.self))) {
-                        case .metric(_, let key, let samples): for s in samples { run.bucket.record(key, s) }
+                        case .metric(_, let key, let samples): for s in samples { run.bucket.record(key, s, arrival: arrival) }
                         case .serviceCheck: run.bucket.counts.serviceChecks += 1; totals.serviceChecks += 1
                         case .event: run.bucket.counts.events += 1; totals.events += 1
                         }
@@ -147,12 +147,11 @@ extension StatsDIngest {
         collector.buckets.withLock { buckets in
             for tenant in Set(routed.lines.keys).union(routed.badLines.keys).union(routed.packets.keys) {
                 var bucket = buckets[tenant] ?? Bucket()
-                bucket.arrival = arrival
                 let lines = routed.lines[tenant] ?? []
                 let kept = admitted[tenant] ?? []
                 for line in kept {
                     switch line {
-                    case .metric(_, let key, let samples): for s in samples { bucket.record(key, s) }
+                    case .metric(_, let key, let samples): for s in samples { bucket.record(key, s, arrival: arrival) }
                     case .serviceCheck: bucket.counts.serviceChecks += 1; checks += 1
                     case .event: bucket.counts.events += 1; events += 1
                     }
@@ -276,10 +275,9 @@ private struct Run {
 
     init() {}
 
-    init(tenant: String, arrival: Int, buckets: inout [String: Bucket]) {
+    init(tenant: String, buckets: inout [String: Bucket]) {
         self.tenant = tenant
         bucket = buckets.removeValue(forKey: tenant) ?? Bucket()
-        bucket.arrival = arrival
     }
 
     /// Puts the bucket back and returns the lines leased and not used.

@@ -11,8 +11,7 @@ import Testing
             Issue.record("not a metric: \(line)")
             return
         }
-        bucket.arrival = arrival
-        for sample in samples { bucket.record(key, sample) }
+        for sample in samples { bucket.record(key, sample, arrival: arrival) }
     }
 
     /// A receiving thread's bucket after these lines, each in the batch numbered beside it.
