@@ -81,10 +81,8 @@ struct AccountRoutes: Sendable {
         let account = try auth.sessionAccount(request)
         guard let id = request.pathParameters["id"].flatMap({ Int64($0) }) else { throw HTTPError.notFound("\(kind.noun) not found") }
         try store.revokeSecret(kind, tenantID: account.tenantID, id: id)
-        switch kind {
-        case .ingestToken: ingestTokensChanged()
-        case .readKey: auth.forgetReadKeys()
-        }
+        if kind == .ingestToken { ingestTokensChanged() }
+        auth.forgetSecrets(kind)
         return .noContent()
     }
 

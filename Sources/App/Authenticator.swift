@@ -5,8 +5,8 @@ import Synchronization
 
 /// Turns a request's credentials into the account they stand for. Answers are cached for 2 seconds, so a
 /// dashboard polling with a read key or session costs no SQLite query per request. What this process revokes
-/// or ends (a read key, a share key, a board a share key opens, a session) is forgotten at once; a change made
-/// by another process takes up to that time.
+/// or ends (a read key, an ingest token, a share key, a board a share key opens, a session) is forgotten at
+/// once; a change made by another process takes up to that time.
 final class Authenticator: Sendable {
     static let sessionCookie = "tw_session"
     let store: AccountStore
@@ -32,8 +32,9 @@ final class Authenticator: Sendable {
     /// Logging out takes effect at once, not after the cache's time.
     func forget(session id: String) { sessions.forget(id) }
 
-    /// After a read key is revoked (named by its id, so its cached answer cannot be found by key).
-    func forgetReadKeys() { readKeys.forgetAll() }
+    /// After a read key or an ingest token is revoked (named by its id, so its cached answer cannot be found by
+    /// its value): an ingest token read with is refused as unknown (401), no longer as write-only (403).
+    func forgetSecrets(_ kind: SecretKind) { (kind == .readKey ? readKeys : ingestTokens).forgetAll() }
 
     /// After a share key is made, revoked or replaced, or a board it opens changes or goes.
     func forgetShares() { shares.forgetAll() }

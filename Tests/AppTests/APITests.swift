@@ -171,7 +171,7 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
     }
 
     /// A token issued or revoked through the API works or stops at once, not at ingest's next periodic reload
-    /// of the tokens (an hour away here).
+    /// of the tokens (an hour away here), and a read attempt with a revoked one is refused as unknown at once.
     @Test func ingestKnowsOfIssuedAndRevokedTokensAtOnce() throws {
         let t = try RunningApp { $0.tokenRefresh = 3600 }
         func ingest(_ token: String) throws -> Int {
@@ -182,10 +182,13 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         let issued = try t.call("POST", "/api/v1/tokens", json: #"{"name":"second"}"#, headers: ["Cookie": cookie])
         let second = try #require(issued.json["value"] as? String)
         #expect(try ingest(second) == 202)
+        let readWithFirst = { try t.call("GET", "/metrics/find?query=*", headers: ["Authorization": "Bearer \(first)"]).status }
+        #expect(try readWithFirst() == 403, "an ingest token is known but cannot read")
         let list = try t.call("GET", "/api/v1/tokens", headers: ["Cookie": cookie])
         let firstID = try #require((list.json["tokens"] as? [[String: Any]])?.first { $0["name"] as? String == "default" }?["id"] as? Int)
         #expect(try t.call("DELETE", "/api/v1/tokens/\(firstID)", headers: ["Cookie": cookie]).status == 204)
         #expect(try ingest(first) == 401)
+        #expect(try readWithFirst() == 401, "a revoked token is unknown at once, not write-only from the cache")
         #expect(try ingest(second) == 202)
     }
 
