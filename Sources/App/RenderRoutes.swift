@@ -13,8 +13,12 @@ struct RenderRoutes: Sendable {
         router.add("GET", "/api/v1/series", on: .computePool, api(render))
         router.add("GET", "/render", on: .computePool, api(render))
         router.add("POST", "/render", on: .computePool, api(render))
-        router.add("GET", "/metrics/find", on: .computePool, api(find))
-        router.add("GET", "/metrics/expand", on: .computePool, api(expand))
+        // Grafana's query editor and template variables POST the query as a form (`query=app.*`), with from and
+        // until in the URL; older versions GET it.
+        for method in ["GET", "POST"] {
+            router.add(method, "/metrics/find", on: .computePool, api(find))
+            router.add(method, "/metrics/expand", on: .computePool, api(expand))
+        }
         router.add("GET", "/functions", api(functions))
         router.add("GET", "/version", api { _ in .text("1.1.10") })
         router.add("GET", "/tags/autoComplete/tags", api { _ in .json([]) })
@@ -56,7 +60,8 @@ struct RenderRoutes: Sendable {
     /// per name, as Graphite's tree keeps it: a name that is a series and a branch shows as the branch.
     private func find(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        var nodes = try Self.find(request.query("query") ?? "", in: source.tree(tenantID: account.tenantID))
+        let query = parameters(request).first { $0.0 == "query" }?.1 ?? ""
+        var nodes = try Self.find(query, in: source.tree(tenantID: account.tenantID))
         let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
         nodes.removeAll { $0.isLeaf && branches.contains($0.path) }
         var out = ByteWriter(capacity: 64 + nodes.count * 160)
@@ -83,9 +88,10 @@ struct RenderRoutes: Sendable {
     private func expand(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
         let tree = try source.tree(tenantID: account.tenantID)
-        let leavesOnly = request.query("leavesOnly") == "1"
+        let params = parameters(request)
+        let leavesOnly = params.first { $0.0 == "leavesOnly" }?.1 == "1"
         var results: [String] = []
-        for query in request.queryItems.filter({ $0.0 == "query" }).map(\.1) {
+        for query in params.filter({ $0.0 == "query" }).map(\.1) {
             results += try Self.find(query, in: tree).filter { !leavesOnly || $0.isLeaf }.map(\.path)
         }
         return .json(["results": .array(Array(Set(results)).sorted().map(JSON.string))])

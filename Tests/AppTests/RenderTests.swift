@@ -144,6 +144,12 @@ extension ResponseBody {
         #expect(leaves.text.contains("\"leaf\":1") && leaves.text.contains("\"text\":\"requests\""))
         let expanded = try t.call("GET", "/metrics/expand?query=app.*.requests", headers: ["Cookie": a.cookie])
         #expect(expanded.json["results"] as? [String] == ["app.web1.requests", "app.web2.requests"])
+        // As Grafana's editor asks: the query in a form body, the time range in the URL.
+        let form = ["Cookie": a.cookie, "Content-Type": "application/x-www-form-urlencoded"]
+        let posted = try t.client().request("POST", "/metrics/find?from=-6h&until=now", headers: form, body: Array("query=app.*".utf8))
+        #expect(posted?.status == 200 && posted?.body == found.body)
+        let postedExpand = try t.client().request("POST", "/metrics/expand", headers: form, body: Array("query=app.web1.*&leavesOnly=1".utf8))
+        #expect(postedExpand?.json["results"] as? [String] == ["app.web1.requests"])
         #expect(try t.call("GET", "/version", headers: ["Cookie": a.cookie]).text == "1.1.10")
         #expect(try t.call("GET", "/tags/autoComplete/tags", headers: ["Cookie": a.cookie]).text == "[]")
         let functions = try t.call("GET", "/functions", headers: ["Cookie": a.cookie]).json

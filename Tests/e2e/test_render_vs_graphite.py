@@ -108,6 +108,11 @@ def test_find_matches_graphite(both):
         expected = sorted((n["id"], n["leaf"]) for n in json.loads(graphite.get("/metrics/find?query=" + query).data))
         status, got, _ = service.api("GET", "/metrics/find?query=" + urllib.parse.quote(query), cookie=tenant.cookie)
         assert sorted((n["id"], n["leaf"]) for n in got) == expected, query
+        # Grafana's editor POSTs the query as a form, the time range in the URL.
+        form, url = "query=" + urllib.parse.quote(query), f"/metrics/find?from={now - 21600}&until={now}"
+        posted = json.loads(graphite.post(url, data=form, content_type="application/x-www-form-urlencoded").data)
+        status, got, _ = service.request("POST", url, form.encode(), {"Cookie": tenant.cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200 and sorted((n["id"], n["leaf"]) for n in json.loads(got)) == sorted((n["id"], n["leaf"]) for n in posted) == expected, query
 
 
 @pytest.mark.parametrize("query,extra", [
