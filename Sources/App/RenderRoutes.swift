@@ -41,9 +41,19 @@ struct RenderRoutes: Sendable {
         if let allowed = reader.allowedTargets, let other = targets.first(where: { !allowed.contains($0) }) {
             throw HTTPError.forbidden("this share key reads only its dashboard's targets, not '\(other.prefix(200))'")
         }
+        // Graphite's spelling of raw before `format` existed: `rawData` present at all.
+        let format = value("format") ?? (value("rawData") != nil ? "raw" : "json")
+        guard ["json", "csv", "raw"].contains(format) else {
+            throw HTTPError.badRequest("format: '\(format.prefix(100))' is not one Telewall writes; use json, csv or raw", code: "bad_parameter")
+        }
         var series = try source.evaluate(targets, tenantID: reader.tenantID, window: window)
-        // Graphite's CSV has every point of every series: maxDataPoints and noNullPoints shape only the JSON.
-        if value("format") == "csv" { return Response(headers: [Header("Content-Type", "text/csv")], body: RenderFormat.csv(series)) }
+        // Graphite's CSV and raw text have every point of every series: maxDataPoints and noNullPoints shape only
+        // the JSON.
+        switch format {
+        case "csv": return Response(headers: [Header("Content-Type", "text/csv")], body: RenderFormat.csv(series))
+        case "raw": return Response(headers: [Header("Content-Type", "text/plain")], body: RenderFormat.raw(series))
+        default: break
+        }
         if let text = value("maxDataPoints") {
             guard let limit = Double(text), limit.isFinite else {
                 throw HTTPError.badRequest("maxDataPoints: '\(text.prefix(100))' is not a number", code: "bad_parameter")
@@ -186,6 +196,26 @@ enum RenderFormat {
                 if let v { out.appendFloat(v) }
                 out.append("\r\n")
             }
+        }
+        return out.finish()
+    }
+
+    /// Graphite's raw text: a line per series, `name,start,end,step|` then its values as Python writes them,
+    /// `None` for a null.
+    static func raw(_ list: [Series]) -> ResponseBody {
+        var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + 96 + $1.name.utf8.count + $1.values.count * 24 })
+        for s in list {
+            out.append(bytes: Array(s.name.utf8))
+            for field in [s.start, s.end, s.step] {
+                out.append(byte: UInt8(ascii: ","))
+                out.appendInteger(field)
+            }
+            out.append(byte: UInt8(ascii: "|"))
+            for (i, v) in s.values.enumerated() {
+                if i > 0 { out.append(byte: UInt8(ascii: ",")) }
+                if let v { out.appendFloat(v) } else { out.append("None") }
+            }
+            out.append(byte: UInt8(ascii: "\n"))
         }
         return out.finish()
     }
