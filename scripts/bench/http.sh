@@ -11,6 +11,7 @@ command -v wrk >/dev/null && command -v nginx >/dev/null || {
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
 }
 scripts/install-deps.sh
+source scripts/bench/nginx.sh
 swift build -c release --product telewall >/dev/null
 
 work=$(mktemp -d)
@@ -21,28 +22,11 @@ tw_port=18480; nginx_port=18481
 
 TELEWALL_PUBLIC_DIR="$work/public" .build/release/telewall serve --data "$work/data" --log-level warning \
     --http "127.0.0.1:$tw_port" --statsd 127.0.0.1:18482 --graphite 127.0.0.1:18483 &
-cat > "$work/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    keepalive_requests 1000000;
-    types { text/plain txt; }
-    client_body_temp_path $work/nginx-tmp;
-    proxy_temp_path $work/nginx-tmp;
-    fastcgi_temp_path $work/nginx-tmp;
-    uwsgi_temp_path $work/nginx-tmp;
-    scgi_temp_path $work/nginx-tmp;
-    server { listen 127.0.0.1:$nginx_port; root $work/public; }
-}
-CONF
-mkdir -p "$work/nginx-tmp"
-nginx -c "$work/nginx.conf"
+start_nginx "$work" "$nginx_port" "$work/public"
 for port in $tw_port $nginx_port; do
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench-4k.txt" && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$port/bench-4k.txt" | cmp -s - "$work/public/bench-4k.txt" \
+        || { echo "127.0.0.1:$port does not serve the 4 KiB file" >&2; exit 1; }
 done
 
 # wrk prints "Requests/sec: N" and, with --latency, "99%  X.XXms".
@@ -52,6 +36,8 @@ measure() {  # after a 2 s warm-up of the same load, not counted
     local rps p99
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    # Every answer must be a 200: a server answering errors (nginx unable to read the file) measures nothing.
+    if grep -q "Non-2xx" <<<"$out"; then echo "$1 answered non-2xx: $(grep Non-2xx <<<"$out")" >&2; exit 1; fi
     echo "$rps $p99"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v*1000 } }'; }

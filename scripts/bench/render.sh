@@ -4,16 +4,22 @@
 #   one series over 1 h; one series over 24 h; sumSeries over 100 series for 1 h; /metrics/find with 100 nodes;
 # and, beyond the issue's four, one series of rates (values with a fraction, as counters' `.rate` has) over 24 h
 # and one of timer means (quotients of 15 to 17 digits) over 24 h.
-# Prints requests/s and p50/p99 for both and the ratios, then p50/p99 of the single-series queries at half load.   scripts/bench/render.sh [seconds-per-run]
+# Prints requests/s and p50/p99 for both and the ratios, then p50/p99 of the single-series queries at half load,
+# beside nginx sending the 24 h answer's bytes as a file at that load (the machine's floor).
+#   scripts/bench/render.sh [seconds-per-run]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-8}"
-command -v wrk >/dev/null || { sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || {
+    sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
+}
+source scripts/bench/nginx.sh
 python3 -c "import graphite_render, gunicorn" 2>/dev/null || python3 -m pip install -q graphite-render gunicorn
 swift build -c release --product telewall >/dev/null
 work=$(mktemp -d)
-tw_port=18580; gr_port=18581
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+tw_port=18580; gr_port=18581; nginx_port=18584
+trap 'kill $(jobs -p) 2>/dev/null; [[ -f $work/nginx.pid ]] && kill "$(cat $work/nginx.pid)" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 .build/release/telewall serve --data "$work/data" --log-level warning --http "127.0.0.1:$tw_port" \
     --statsd 127.0.0.1:18582 --graphite 127.0.0.1:18583 &
@@ -109,3 +115,11 @@ for i in 0 1; do
     read -r g_rps g50 g99 _ < <(PAUSE_MS=$(half_load_pause "${saturated_gr[$i]}") measure "http://127.0.0.1:$gr_port/$q")
     printf '%-26s %12.0f %9.3f %9.3f   %12.0f %9.3f %9.3f\n' "${q:0:26}" "$t_rps" "$(ms "$t50")" "$(ms "$t99")" "$g_rps" "$(ms "$g50")" "$(ms "$g99")"
 done
+# The machine's own floor at that load: nginx sending the 24 h answer's very bytes as a file, paced as Telewall was.
+mkdir -p "$work/static"
+curl -sf -H "Authorization: Bearer $key" -o "$work/static/24h.json" "http://127.0.0.1:$tw_port/${single_queries[1]}"
+start_nginx "$work" "$nginx_port" "$work/static"
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/24h.json" && break; sleep 0.1; done
+read -r n_rps n50 n99 nbad < <(PAUSE_MS=$(half_load_pause "${saturated_tw[1]}") measure "http://127.0.0.1:$nginx_port/24h.json")
+[[ $nbad == 0 ]] || { echo "nginx answered $nbad non-2xx: it measured nothing" >&2; exit 1; }
+printf '%-26s %12.0f %9.3f %9.3f   (nginx: the 24 h answer as a file, paced as Telewall was)\n' "24h.json" "$n_rps" "$(ms "$n50")" "$(ms "$n99")"
