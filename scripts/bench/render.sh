@@ -84,12 +84,25 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$tw_pid/stat"; }
 per_request_us() { awk -v t="$1" -v r="$2" -v d="$duration" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }'; }
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
 
+# Both must give the same answer before their speeds mean anything: the same series (or nodes), each with as many
+# points. A reference answering [] or an error quickly would flatter itself.
+same_answers() {  # query
+    python3 - "http://127.0.0.1:$tw_port/$1" "http://127.0.0.1:$gr_port/$1" "$key" <<'PY'
+import json, sys, urllib.request
+def shape(url, headers):
+    answer = json.load(urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60))
+    return sorted((a.get("target") or a.get("id"), len(a.get("datapoints", []))) for a in answer)
+ours, theirs = shape(sys.argv[1], {"Authorization": "Bearer " + sys.argv[3]}), shape(sys.argv[2], {})
+sys.exit(0 if ours == theirs and ours else f"{sys.argv[1]}: Telewall and Graphite differ: {ours[:3]} against {theirs[:3]}")
+PY
+}
 printf '%-26s %12s %9s %9s %8s   %12s %9s %9s   %8s\n' query "telewall r/s" "p50 ms" "p99 ms" "cpu us" "graphite r/s" "p50 ms" "p99 ms" ratio
 single_queries=("render?target=bench.s1&from=-1h&format=json" "render?target=bench.s1&from=-24h&format=json")
 saturated_tw=(); saturated_gr=()
 for q in "${single_queries[@]}" \
          "render?target=sumSeries(bench.*)&from=-1h&format=json" "metrics/find?query=bench.*" \
          "render?target=rates.r1&from=-24h&format=json" "render?target=timers.mean&from=-24h&format=json"; do
+    same_answers "$q"
     before=$(cpu_ticks)
     read -r t_rps t50 t99 tbad < <(measure "http://127.0.0.1:$tw_port/$q" "Authorization: Bearer $key")
     cpu=$(per_request_us $(($(cpu_ticks) - before)) "$t_rps")
