@@ -24,6 +24,19 @@ sync  # the timed writes start with the new files on disk, not with their creati
 tw=$($bench writes "$work/tw" "$series" 60)
 py=$(python3 scripts/bench/whisper_reference.py writes "$work/py" "$py_series" 60)
 tw_rate=$(field rate <<<"$tw"); py_rate=$(field rate <<<"$py")
+# The rate counts only if the writes are all there and right: no errors, and every 997th series read back by
+# Python's whisper holds each flush's value (series i, flush k: i % 97 + k, as telewall-bench writes them).
+[[ $(field errors <<<"$tw") == 0 ]] || { echo "telewall's writes had errors: $tw" >&2; exit 1; }
+python3 - "$work/tw/bench" "$series" <<'PY'
+import sys, whisper
+root, n, start, flushes = sys.argv[1], int(sys.argv[2]), 1_700_000_000, 60
+for i in range(0, n, 997):
+    path = f"{root}/stats/counters/app{i % 100}/event{i}/count.wsp"
+    (first, _, step), values = whisper.fetch(path, start - 1, start + 10 * (flushes - 1), now=start + 10 * flushes)
+    expected = [float(i % 97 + k) for k in range(flushes)]
+    if step != 10 or first != start or values != expected:
+        sys.exit(f"{path}: read back {(first, step, values[:5])}, expected {(start, 10, expected[:5])}")
+PY
 printf '%-34s %12s points/s   (%s)\n' "telewall, $series series" "$tw_rate" "$tw"
 printf '%-34s %12s points/s   (%s)\n' "python whisper, $py_series series" "$py_rate" "$py"
 awk -v a="$tw_rate" -v b="$py_rate" 'BEGIN { printf "ratio telewall/python: %.1f (goals: >= 1,000,000 points/s and >= 30x)\n", a / b }'
