@@ -39,8 +39,10 @@ public final class TelewallApp: Sendable {
     /// Starts every listener: HTTP (and HTTPS, admin), StatsD, Graphite, and the storage writers.
     public func start() throws {
         let tls = try tlsContext()
-        try launch("http", config.http, tls: nil, router: makeRouter(operations: config.admin == nil))
-        if let tls { try launch("https", config.https, tls: tls, router: makeRouter(operations: config.admin == nil)) }
+        // One router for HTTP and HTTPS: one Authenticator, so what is revoked through either ends on both at once.
+        let router = makeRouter(operations: config.admin == nil)
+        try launch("http", config.http, tls: nil, router: router)
+        if let tls { try launch("https", config.https, tls: tls, router: router) }
         if let admin = config.admin {
             var router = Router()
             operationsRoutes.register(in: &router)

@@ -292,6 +292,28 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         #expect(headers.contains("HTTP/1.1 201"))
         #expect(headers.lowercased().contains("set-cookie: tw_session=") && headers.contains("; Secure"))
     }
+
+    /// HTTP and HTTPS answer from the same credential caches: a read key revoked through one stops on the other
+    /// at once, not after the 2 s its cached answer would last.
+    @Test func aKeyRevokedOverHTTPStopsOverHTTPSAtOnce() throws {
+        let dir = temporaryDirectory()
+        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/k.pem", "-out", "\(dir)/c.pem", "-days", "1", "-subj", "/CN=localhost"])
+        let t = try RunningApp {
+            $0.tlsCertificate = "\(dir)/c.pem"
+            $0.tlsKey = "\(dir)/k.pem"
+            $0.https = SocketAddress(host: "127.0.0.1", port: 0)
+        }
+        let port = try #require(t.app.address(of: "https")).port
+        let (cookie, _) = try t.signUp("dev@example.com")
+        let issued = try t.call("POST", "/api/v1/keys", json: #"{"name":"wall"}"#, headers: ["Cookie": cookie])
+        let key = try #require(issued.json["value"] as? String), id = try #require(issued.json["id"] as? Int)
+        func statusOverHTTPS() throws -> String {
+            try run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(key)", "https://127.0.0.1:\(port)/metrics/find?query=*"]).1
+        }
+        #expect(try statusOverHTTPS() == "200")
+        #expect(try t.call("DELETE", "/api/v1/keys/\(id)", headers: ["Cookie": cookie]).status == 204)
+        #expect(try statusOverHTTPS() == "401")
+    }
 }
 
 @Suite struct ConfigTests {
