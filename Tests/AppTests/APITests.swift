@@ -275,14 +275,19 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         #expect(csp.contains("default-src 'self'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
     }
 
-    @Test func httpsCarriesSecureCookies() throws {
+    /// An app listening on HTTP and, with a fresh self-signed certificate from the `openssl` command, on HTTPS.
+    private func runningAppWithHTTPS() throws -> RunningApp {
         let dir = temporaryDirectory()
         try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/k.pem", "-out", "\(dir)/c.pem", "-days", "1", "-subj", "/CN=localhost"])
-        let t = try RunningApp {
+        return try RunningApp {
             $0.tlsCertificate = "\(dir)/c.pem"
             $0.tlsKey = "\(dir)/k.pem"
             $0.https = SocketAddress(host: "127.0.0.1", port: 0)
         }
+    }
+
+    @Test func httpsCarriesSecureCookies() throws {
+        let t = try runningAppWithHTTPS()
         let port = try #require(t.app.address(of: "https")).port
         let (status, headers) = try run("/usr/bin/curl", [
             "-sk", "-o", "/dev/null", "-D", "-", "-H", "Content-Type: application/json",
@@ -296,13 +301,7 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
     /// HTTP and HTTPS answer from the same credential caches: a read key revoked through one stops on the other
     /// at once, not after the 2 s its cached answer would last.
     @Test func aKeyRevokedOverHTTPStopsOverHTTPSAtOnce() throws {
-        let dir = temporaryDirectory()
-        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/k.pem", "-out", "\(dir)/c.pem", "-days", "1", "-subj", "/CN=localhost"])
-        let t = try RunningApp {
-            $0.tlsCertificate = "\(dir)/c.pem"
-            $0.tlsKey = "\(dir)/k.pem"
-            $0.https = SocketAddress(host: "127.0.0.1", port: 0)
-        }
+        let t = try runningAppWithHTTPS()
         let port = try #require(t.app.address(of: "https")).port
         let (cookie, _) = try t.signUp("dev@example.com")
         let issued = try t.call("POST", "/api/v1/keys", json: #"{"name":"wall"}"#, headers: ["Cookie": cookie])
