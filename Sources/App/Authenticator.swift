@@ -59,6 +59,25 @@ final class Authenticator: Sendable {
         return try sessionAccount(request)
     }
 
+    /// The worker pools take turns by tenant: a tenant holding many keys or sessions gets one share, not one per
+    /// credential. The tenant comes from the credential caches alone (a credential not seen in the last 2 s
+    /// counts as itself), since this runs on the event loop for every request bound for a pool.
+    func fairnessKey(_ request: Request) -> UInt64 {
+        guard let tenant = cachedTenant(of: request) else { return request.fairnessKey }
+        var hasher = Hasher()
+        hasher.combine("tenant")
+        hasher.combine(tenant)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    private func cachedTenant(of request: Request) -> String? {
+        if let bearer = request.bearerToken {
+            return readKeys.cached(bearer)?.tenantID ?? shares.cached(bearer)?.board.tenantID ?? ingestTokens.cached(bearer)?.tenantID
+        }
+        if let key = request.pathParameters["key"] { return shares.cached(key)?.board.tenantID }
+        return request.cookie(Self.sessionCookie).flatMap { sessions.cached($0)?.tenantID }
+    }
+
     private func readKeyAccount(_ key: String) throws -> Account? {
         try readKeys.value(key) { try store.account(forSecret: key, kind: .readKey) }
     }
@@ -153,6 +172,14 @@ final class TTLCache<Value: Sendable>: Sendable {
             all[key] = (value, now + seconds)
         }
         return value
+    }
+
+    /// The answer cached for `key` and still fresh, or nil; never a lookup. (The caches hold optionals: nil
+    /// too when the answer was "no such credential".)
+    func cached<Wrapped>(_ key: String) -> Wrapped? where Value == Wrapped? {
+        let now = monotonicSeconds()
+        guard let hit = shard(key).entries.withLock({ $0[key] }), hit.expires > now else { return nil }
+        return hit.value
     }
 
     func forget(_ key: String) { _ = shard(key).entries.withLock { $0.removeValue(forKey: key) } }

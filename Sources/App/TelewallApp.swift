@@ -16,6 +16,8 @@ public final class TelewallApp: Sendable {
     public let health: ComponentHealth
     /// The round-robin engine's write-back cache: every series write and read goes through it.
     public let storage: WriteBackCache
+    /// Credentials to accounts, with their short-lived caches: one for every listener.
+    let auth: Authenticator
     private let logger: Logger
     private let servers = Mutex<[(name: String, server: HTTPServer)]>([])
     private let bound = Mutex<[String: SocketAddress]>([:])
@@ -31,6 +33,7 @@ public final class TelewallApp: Sendable {
         self.health = health
         self.storage = storage
         self.logger = logger
+        self.auth = Authenticator(store: store)
     }
 
     /// The address each listener is bound to ("http", "https", "admin"), known after `start`.
@@ -39,7 +42,8 @@ public final class TelewallApp: Sendable {
     /// Starts every listener: HTTP (and HTTPS, admin), StatsD, Graphite, and the storage writers.
     public func start() throws {
         let tls = try tlsContext()
-        // One router for HTTP and HTTPS: one Authenticator, so what is revoked through either ends on both at once.
+        // One router for HTTP and HTTPS, with the app's one Authenticator: what is revoked through either ends on
+        // both at once.
         let router = makeRouter(operations: config.admin == nil)
         try launch("http", config.http, tls: nil, router: router)
         if let tls { try launch("https", config.https, tls: tls, router: router) }
@@ -83,6 +87,7 @@ public final class TelewallApp: Sendable {
         configuration.maxConnections = config.maxConnections
         configuration.headerTimeout = config.headerTimeout
         configuration.idleTimeout = config.idleTimeout
+        configuration.fairnessKey = { [auth] in auth.fairnessKey($0) }
         let server = HTTPServer(configuration: configuration, router: router, logger: logger)
         let actual = try server.start()
         servers.withLock { $0.append((name, server)) }
@@ -110,7 +115,6 @@ public final class TelewallApp: Sendable {
     private func makeRouter(operations: Bool) -> Router {
         var router = Router()
         if operations { operationsRoutes.register(in: &router) }
-        let auth = Authenticator(store: store)
         AccountRoutes(
             store: store, auth: auth,
             usage: { [weak self] tenant in self?.ingest?.ingest.usage(tenant: tenant) ?? TenantState.Usage() },

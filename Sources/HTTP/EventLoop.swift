@@ -202,7 +202,7 @@ final class EventLoop: @unchecked Sendable {
         case .workerPool, .computePool:
             let token = c.token
             let logger = logger
-            let accepted = pools.pool(for: placement).submit(key: request.fairnessKey) { [self, request] in
+            let accepted = pools.pool(for: placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
                 let response = Self.respond(handler, request, logger: logger)
                 mailbox.withLock { $0.append(Completion(token: token, response: response, keepAlive: keepAlive, omitBody: omitBody)) }
                 epoll.wake()

@@ -68,7 +68,7 @@ public struct Request: Sendable {
 
     /// Who is asking, for sharing the worker pools fairly: the credential the request carries (its
     /// `Authorization` or else its cookies), or else the client's address, hashed.
-    var fairnessKey: UInt64 {
+    public var fairnessKey: UInt64 {
         var hasher = Hasher()
         hasher.combine(header("Authorization") ?? header("Cookie") ?? remoteAddress)
         return UInt64(bitPattern: Int64(hasher.finalize()))

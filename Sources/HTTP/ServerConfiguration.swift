@@ -19,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     /// each other off the CPU while holding a lock.
     public var computeThreads = ProcessInfo.processInfo.activeProcessorCount
     public var maxQueuedJobs = 4096
+    /// Whose turn a request takes in the worker pools' fair shares (`WorkerPool`): by default the credential it
+    /// carries (`Request.fairnessKey`). An application that knows whose a credential is can share by tenant.
+    /// Called on the event loop for every request bound for a pool, so it must not wait.
+    public var fairnessKey: @Sendable (Request) -> UInt64 = { $0.fairnessKey }
     public var maxConnections = 4096
     public var limits = ParserLimits()
     /// Seconds a client may take to send a request head.

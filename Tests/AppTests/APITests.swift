@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTP
 import Logging
 import Posix
 import Testing
@@ -202,6 +203,29 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         #expect(try t.call("GET", "/metrics/find?query=*", headers: bearer).status == 200)
         #expect(try t.call("DELETE", "/api/v1/keys/\(id)", headers: ["Cookie": cookie]).status == 204)
         #expect(try t.call("GET", "/metrics/find?query=*", headers: bearer).status == 401)
+    }
+
+    /// The worker pools take turns by tenant once a credential's tenant is known: two read keys and the session
+    /// of one tenant count as one, another tenant apart; a credential not yet seen counts as itself.
+    @Test func workerPoolTurnsGoByTenant() throws {
+        let t = try RunningApp()
+        let (cookieA, _) = try t.signUp("a@example.com"), (cookieB, _) = try t.signUp("b@example.com")
+        func key(_ cookie: String) throws -> String {
+            try #require(try t.call("POST", "/api/v1/keys", json: #"{"name":"k"}"#, headers: ["Cookie": cookie]).json["value"] as? String)
+        }
+        let credentials = [("a1", ["Authorization": "Bearer \(try key(cookieA))"]), ("a2", ["Authorization": "Bearer \(try key(cookieA))"]),
+                           ("a", ["Cookie": cookieA]), ("b1", ["Authorization": "Bearer \(try key(cookieB))"]), ("b", ["Cookie": cookieB])]
+        func turns() -> [String: UInt64] {
+            Dictionary(uniqueKeysWithValues: credentials.map { name, headers in
+                (name, t.app.auth.fairnessKey(Request(method: "GET", target: "/metrics/find?query=*", headers: headers.map { Header($0.key, $0.value) })))
+            })
+        }
+        let unseen = turns()
+        #expect(unseen["a1"] != unseen["a2"], "keys not yet looked up count as themselves")
+        for (_, headers) in credentials { #expect(try t.call("GET", "/metrics/find?query=*", headers: headers).status == 200) }
+        let seen = turns()
+        #expect(seen["a1"] == seen["a2"] && seen["a1"] == seen["a"])
+        #expect(seen["b1"] == seen["b"] && seen["b1"] != seen["a1"])
     }
 
     @Test func aRevokedTokenNoLongerIdentifiesItsTenant() throws {
