@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Posix"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Posix", "TLS", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "TestSupport"]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "Whisper", "TestSupport"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Whisper", "Posix", "TestSupport"]),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD", "Whisper", "Posix", "TestSupport"]),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Posix", "TestSupport"], exclude: ["whisper_oracle.py"]),
         .testTarget(

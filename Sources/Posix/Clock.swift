@@ -7,6 +7,14 @@ public func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// The CPU time the calling thread has used, in seconds: a budget for work that must not count the time the
+/// thread waited for a CPU.
+public func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 /// Wall-clock time in seconds since the epoch.
 public func wallSeconds() -> Double {
     Double(wallNanoseconds()) / 1e9

@@ -331,7 +331,7 @@ public enum Functions {
         let replace = try args.string("replace")
         guard let regex = TimedRegex(search) else { throw RenderError("aliasSub: '\(search)' is not a regular expression") }
         let unescaped = pythonTemplate(replace)
-        let deadline = monotonicSeconds() + regexSeconds
+        let deadline = threadCPUSeconds() + regexSeconds
         return try list.map { s throws(RenderError) in
             var out = s
             guard let name = regex.replacingMatches(in: s.name, template: unescaped, deadline: deadline) else {
@@ -342,7 +342,8 @@ public enum Functions {
         }
     }
 
-    /// How long one aliasSub's pattern may run over all its series.
+    /// How much CPU time one aliasSub's pattern may take over all its series. CPU time, not wall time: on a
+    /// busy server a render waits for a CPU, and that wait must not fail a pattern that is merely slow.
     static let regexSeconds = 0.25
 
     private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {

@@ -13,14 +13,15 @@ struct TimedRegex {
         self.regex = regex
     }
 
-    /// `stringByReplacingMatches(in:range:withTemplate:)`, or nil once `deadline` (monotonic seconds) passes.
+    /// `stringByReplacingMatches(in:range:withTemplate:)`, or nil once the calling thread's CPU time
+    /// (`threadCPUSeconds`) passes `deadline`.
     func replacingMatches(in text: String, template: String, deadline: Double) -> String? {
         let whole = NSRange(text.startIndex..., in: text)
         var matches: [NSTextCheckingResult] = []
         var timedOut = false
         regex.enumerateMatches(in: text, options: .reportProgress, range: whole) { match, _, stop in
             if let match { matches.append(match) }
-            if monotonicSeconds() > deadline {
+            if threadCPUSeconds() > deadline {
                 timedOut = true
                 stop.pointee = true
             }

@@ -1,4 +1,6 @@
 import Foundation
+import Posix
+import Synchronization
 import Testing
 import TestSupport
 
@@ -282,6 +284,49 @@ enum FakeTree {
             let expected = reference.stringByReplacingMatches(in: name, range: NSRange(name.startIndex..., in: name), withTemplate: template)
             #expect(regex.replacingMatches(in: name, template: template, deadline: .infinity) == expected, "\(pattern) on \(name)")
         }
+    }
+}
+
+extension FunctionTests {
+    /// aliasSub's budget is CPU time: renaming that costs well under it passes even when the render waits for a
+    /// CPU behind busy threads for longer than the budget in wall time, as it can on a loaded server.
+    @Test func aliasSubsBudgetIgnoresTimeSpentWaitingForACPU() throws {
+        /// aliasSub with a pattern that backtracks in time cubic in the name's length (and never matches) over
+        /// one series named `app.` and `length` letters, in nodes of at most 100.
+        func aliasSub(length: Int) throws -> [Series] {
+            let letters = String(repeating: "a", count: length)
+            let nodes = stride(from: 0, to: length, by: 100).map { String(letters.dropFirst($0).prefix(100)) }
+            let series = [Series(name: (["app"] + nodes).joined(separator: "."), start: 1000, end: 1060, step: 10, values: [1])]
+            var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { _, _, _ in series[0] }
+            var args = Arguments(name: "aliasSub", values: [.path(series[0].name), .string("^(.*)(.*)(.*)x$"), .string("y")], keywords: [:])
+            return try Functions.table["aliasSub"]!(&context, &args)
+        }
+        // A length whose renaming costs about 0.6 of the budget in CPU time, found here.
+        let sampleLength = 120
+        let before = threadCPUSeconds()
+        _ = try aliasSub(length: sampleLength)
+        let sampleCost = max(1e-6, threadCPUSeconds() - before)
+        let length = Int(Double(sampleLength) * pow(0.6 * Functions.regexSeconds / sampleCost, 1.0 / 3))
+        // Eight spinning threads per core, all running before the call, leave this one about a ninth of a CPU.
+        let spinning = Atomic<Bool>(true), started = Atomic<Int>(0)
+        let spinners = DispatchGroup(), count = 8 * ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<count {
+            spinners.enter()
+            Thread.detachNewThread {
+                started.add(1, ordering: .relaxed)
+                var x = 0
+                while spinning.load(ordering: .relaxed) { x &+= 1 }
+                spinners.leave()
+            }
+        }
+        while started.load(ordering: .relaxed) < count { usleep(1000) }
+        let (wallStart, cpuStart) = (monotonicSeconds(), threadCPUSeconds())
+        let renamed = try aliasSub(length: length)
+        let (wall, cpu) = (monotonicSeconds() - wallStart, threadCPUSeconds() - cpuStart)
+        spinning.store(false, ordering: .relaxed)
+        spinners.wait()
+        #expect(renamed.first?.name.filter { $0 == "a" }.count == length + 1, "no match, so the name is kept")
+        #expect(wall > Functions.regexSeconds, "the wait was long enough to fail a wall-clock budget (wall \(wall) s, CPU \(cpu) s)")
     }
 }
 
