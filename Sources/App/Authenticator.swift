@@ -33,7 +33,8 @@ final class Authenticator: Sendable {
     func forget(session id: String) { sessions.forget(id) }
 
     /// After a read key or an ingest token is revoked (named by its id, so its cached answer cannot be found by
-    /// its value): an ingest token read with is refused as unknown (401), no longer as write-only (403).
+    /// its value). A revoked ingest token that tries to read is then refused as unknown (401), not as
+    /// write-only (403).
     func forgetSecrets(_ kind: SecretKind) { (kind == .readKey ? readKeys : ingestTokens).forgetAll() }
 
     /// After a share key is made, revoked or replaced, or a board it opens changes or goes.
