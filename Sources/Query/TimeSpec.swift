@@ -1,7 +1,8 @@
 import Foundation
 
-/// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y`, and
-/// `HH:MM_YYYYMMDD` (UTC unless a time zone is given).
+/// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y`,
+/// `HH:MM_YYYYMMDD` (UTC unless a time zone is given), and its named references in UTC (`midnight`,
+/// `noon yesterday`, `today+6h`).
 public enum TimeSpec {
     /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
     public static let utc = TimeZone(identifier: "UTC")!
@@ -34,7 +35,66 @@ public enum TimeSpec {
             guard !overflow, offset <= range.upperBound else { return nil }
             return now + sign * offset
         }
-        return absolute(t, timeZone: timeZone)
+        return absolute(t, timeZone: timeZone) ?? reference(t, now: now)
+    }
+
+    /// Graphite's named references, in UTC: a time of day (`midnight`, `noon`, `teatime`, `18:30`, `6:30pm`)
+    /// and a day (`today`, `yesterday`, `tomorrow`), either or both, then an offset in the units above
+    /// (`midnight-1d`, `noon+2h30min`). A day alone means its midnight; a time of day alone, today's.
+    private static func reference(_ t: String, now: Int) -> Int? {
+        let s = t.filter { $0 != " " && $0 != "_" && $0 != "," }
+        let split = s.firstIndex { $0 == "+" || $0 == "-" } ?? s.endIndex
+        guard split > s.startIndex, let offset = offsetSeconds(s[split...]) else { return nil }
+        var rest = s[..<split]
+        var secondOfDay = 0
+        if let clock = timeOfDay(&rest) {
+            secondOfDay = clock
+        } else if let (word, seconds) = [("midnight", 0), ("noon", 43_200), ("teatime", 57_600)].first(where: { rest.hasPrefix($0.0) }) {
+            secondOfDay = seconds
+            rest = rest.dropFirst(word.count)
+        }
+        let days: Int
+        switch rest {
+        case "", "today": days = 0
+        case "yesterday": days = -1
+        case "tomorrow": days = 1
+        default: return nil
+        }
+        let midnight = now - ((now % 86_400) + 86_400) % 86_400
+        return midnight + days * 86_400 + secondOfDay + offset
+    }
+
+    /// `HH:MM`, optionally `am` or `pm` (12:30am is half past midnight), taken off the front of `text`.
+    private static func timeOfDay(_ text: inout Substring) -> Int? {
+        guard let colon = text.firstIndex(of: ":"), let hour = Int(text[..<colon]),
+            case let minutes = text[text.index(after: colon)...].prefix(2), minutes.count == 2, let minute = Int(minutes),
+            (0..<24).contains(hour), (0..<60).contains(minute)
+        else { return nil }
+        var rest = text[text.index(after: colon)...].dropFirst(2)
+        var h = hour
+        if rest.hasPrefix("am") || rest.hasPrefix("pm") {
+            guard (1...12).contains(hour) else { return nil }
+            h = hour % 12 + (rest.hasPrefix("pm") ? 12 : 0)
+            rest = rest.dropFirst(2)
+        }
+        text = rest
+        return h * 3600 + minute * 60
+    }
+
+    /// `+2h`, `-1d`, `-1d12h` (each part in the units of `unitSeconds`, the sign for all), or `` for none.
+    private static func offsetSeconds(_ text: Substring) -> Int? {
+        guard let sign = text.first.map({ $0 == "-" ? -1 : 1 }) else { return 0 }
+        var rest = text.dropFirst()
+        var total = 0
+        repeat {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            let unit = rest.dropFirst(digits.count).prefix { $0.isLetter }
+            guard let n = Int(digits), let seconds = unitSeconds(String(unit)), n <= range.upperBound / seconds else { return nil }
+            total += n * seconds
+            guard total <= range.upperBound else { return nil }
+            rest = rest.dropFirst(digits.count + unit.count)
+        } while !rest.isEmpty
+        return sign * total
     }
 
     static func unitSeconds(_ unit: String) -> Int? {

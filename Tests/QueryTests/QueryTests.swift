@@ -56,6 +56,24 @@ import TestSupport
         #expect(TimeSpec.parse("22:13_20231114", now: 0) == Int(expected.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(TimeSpec.parse("-5parsecs", now: 0) == nil && TimeSpec.parse("tomorrowish", now: 0) == nil)
     }
+
+    /// Graphite's named references, seen from 2023-11-14 22:13:20 UTC; each expected time comes from `date -u`.
+    @Test(arguments: [
+        ("midnight", "2023-11-14 00:00"), ("noon yesterday", "2023-11-13 12:00"), ("today+6h", "2023-11-14 06:00"),
+        ("midnight-1d", "2023-11-13 00:00"), ("teatime tomorrow", "2023-11-15 16:00"), ("6:30pm_yesterday", "2023-11-13 18:30"),
+        ("12:30am", "2023-11-14 00:30"), ("12:05pm", "2023-11-14 12:05"), ("18:05", "2023-11-14 18:05"),
+        ("noon+2h30min", "2023-11-14 14:30"), ("Yesterday", "2023-11-13 00:00"), ("tomorrow-1d12h", "2023-11-13 12:00"),
+    ])
+    func namedReferences(text: String, expected: String) throws {
+        let (status, output) = try run("/bin/date", ["-u", "-d", expected, "+%s"])
+        #expect(status == 0)
+        #expect(TimeSpec.parse(text, now: 1_700_000_000) == Int(output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(text)")
+    }
+
+    @Test(arguments: ["noonish", "13:00pm", "0:30am", "25:00", "12:5", "yesterday-", "midnight+5parsecs", "today+1h-", "lunchtime", "+noon"])
+    func namedReferencesThatAreNotTimes(text: String) {
+        #expect(TimeSpec.parse(text, now: 1_700_000_000) == nil)
+    }
 }
 
 @Suite struct FunctionTests {

@@ -139,6 +139,20 @@ def test_csv_is_graphites_text(both, query, extra):
     assert got.decode() == expected
 
 
+@pytest.mark.parametrize("start,end", [
+    ("midnight-1d", "midnight"), ("noon yesterday", "tomorrow"), ("yesterday", "teatime"), ("today+1h", "tomorrow"),
+    ("18:05_yesterday", "midnight"), ("6:30pm yesterday", "noon tomorrow"), ("midnight-2d12h", "yesterday+90min"),
+])
+def test_named_times_as_graphite(both, start, end):
+    """Graphite's named times (UTC here): constantLine's three points sit at from, the middle and until."""
+    service, tenant, graphite, now = both
+    params = urllib.parse.urlencode({"target": "constantLine(1)", "from": start, "until": end, "format": "json"})
+    expected = json.loads(graphite.get("/render?" + params).data)
+    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
+    assert status == 200, got
+    assert [p[1] for p in got[0]["datapoints"]] == [p[1] for p in expected[0]["datapoints"]]
+
+
 @pytest.mark.parametrize("query", QUERIES + ["a.b.*&rawData=true"])
 def test_raw_is_graphites_text(both, query):
     """Graphite's raw text byte for byte: name, start, end and step, then every value (`None` for a null)."""
