@@ -178,3 +178,16 @@ extension ParserEvent: Equatable {
     }
 }
 
+
+@Suite struct RequestTests {
+    /// RFC 6750's `Authorization: Bearer <token>`, the scheme in any case, spaces around the token dropped.
+    @Test func bearerTokensAreReadWhateverTheSchemesCase() {
+        func token(_ value: String?) -> String? {
+            Request(method: "GET", target: "/", headers: value.map { [Header("Authorization", $0)] } ?? []).bearerToken
+        }
+        #expect(token("Bearer abc") == "abc" && token("bearer abc") == "abc" && token("BEARER \tabc ") == "abc")
+        #expect(token("Bearer é1") == "é1")
+        #expect(token("Basic abc") == nil && token("Bearerabc") == nil && token("Bearer") == nil && token("Bearer ") == nil)
+        #expect(token(nil) == nil)
+    }
+}
