@@ -4,7 +4,7 @@ import Query
 import Whisper
 
 /// The read side (SPEC 5): `/api/v1/series`, `/render`, `/metrics/find`, `/metrics/expand`, `/functions`,
-/// `/version`, `/tags/autoComplete/tags`. Every read is confined to the reader's own tenant directory.
+/// `/version`, `/tags/autoComplete/tags` and `values`. Every read is confined to the reader's own tenant directory.
 struct RenderRoutes: Sendable {
     let auth: Authenticator
     let source: SeriesSource
@@ -21,7 +21,8 @@ struct RenderRoutes: Sendable {
         }
         router.add("GET", "/functions", api(functions))
         router.add("GET", "/version", api { _ in .text("1.1.10") })
-        router.add("GET", "/tags/autoComplete/tags", api { _ in .json([]) })
+        // No tags yet: Grafana's tag editor asks for names and values, and shows none.
+        for path in ["/tags/autoComplete/tags", "/tags/autoComplete/values"] { router.add("GET", path, api { _ in .json([]) }) }
     }
 
     /// Query and (for POST) form parameters, in order.

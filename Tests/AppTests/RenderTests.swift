@@ -152,6 +152,7 @@ extension ResponseBody {
         #expect(postedExpand?.json["results"] as? [String] == ["app.web1.requests"])
         #expect(try t.call("GET", "/version", headers: ["Cookie": a.cookie]).text == "1.1.10")
         #expect(try t.call("GET", "/tags/autoComplete/tags", headers: ["Cookie": a.cookie]).text == "[]")
+        #expect(try t.call("GET", "/tags/autoComplete/values?tag=name", headers: ["Cookie": a.cookie]).text == "[]")
         let functions = try t.call("GET", "/functions", headers: ["Cookie": a.cookie]).json
         let summarize = try #require(functions["summarize"] as? [String: Any])
         let params = summarize["params"] as? [[String: Any]] ?? []
