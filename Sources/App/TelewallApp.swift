@@ -83,16 +83,21 @@ public final class TelewallApp: Sendable {
     }
 
     private func launch(_ name: String, _ address: SocketAddress, tls: TLSContext?, router: Router) throws {
+        let server = HTTPServer(configuration: serverConfiguration(address, tls: tls), router: router, logger: logger)
+        let actual = try server.start()
+        servers.withLock { $0.append((name, server)) }
+        bound.withLock { $0[name] = actual }
+        health.set(name, "ONLINE", reason: "listening on \(actual)")
+    }
+
+    /// How every listener's HTTP server is set up: the config's limits, and worker-pool turns by tenant.
+    func serverConfiguration(_ address: SocketAddress, tls: TLSContext?) -> ServerConfiguration {
         var configuration = ServerConfiguration(address: address, tls: tls)
         configuration.maxConnections = config.maxConnections
         configuration.headerTimeout = config.headerTimeout
         configuration.idleTimeout = config.idleTimeout
         configuration.fairnessKey = { [auth] in auth.fairnessKey($0) }
-        let server = HTTPServer(configuration: configuration, router: router, logger: logger)
-        let actual = try server.start()
-        servers.withLock { $0.append((name, server)) }
-        bound.withLock { $0[name] = actual }
-        health.set(name, "ONLINE", reason: "listening on \(actual)")
+        return configuration
     }
 
     private func tlsContext() throws -> TLSContext? {

@@ -226,6 +226,12 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         let seen = turns()
         #expect(seen["a1"] == seen["a2"] && seen["a1"] == seen["a"])
         #expect(seen["b1"] == seen["b"] && seen["b1"] != seen["a1"])
+        // The listeners' servers are set up to use it.
+        let configuration = t.app.serverConfiguration(SocketAddress(host: "127.0.0.1", port: 0), tls: nil)
+        for (name, headers) in credentials {
+            let request = Request(method: "GET", target: "/metrics/find?query=*", headers: headers.map { Header($0.key, $0.value) })
+            #expect(configuration.fairnessKey(request) == seen[name], "\(name)")
+        }
     }
 
     @Test func aRevokedTokenNoLongerIdentifiesItsTenant() throws {
