@@ -1,8 +1,8 @@
 import Foundation
 
-/// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y`,
-/// `HH:MM_YYYYMMDD` (UTC unless a time zone is given), and its named references in UTC (`midnight`,
-/// `noon yesterday`, `today+6h`).
+/// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y` (and
+/// sums such as `-1d12h`, as Graphite adds them), `HH:MM_YYYYMMDD` (UTC unless a time zone is given), and its
+/// named references in UTC (`midnight`, `noon yesterday`, `today+6h`).
 public enum TimeSpec {
     /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
     public static let utc = TimeZone(identifier: "UTC")!
@@ -26,15 +26,7 @@ public enum TimeSpec {
         if t.isEmpty || t == "now" { return now }
         if let epoch = Int(t), t.count >= 9 { return epoch }
         if t.hasPrefix("now-") || t.hasPrefix("now+") { return parse(String(t.dropFirst(3)), now: now, timeZone: timeZone) }
-        if t.hasPrefix("-") || t.hasPrefix("+") {
-            let sign = t.hasPrefix("-") ? -1 : 1
-            let body = t.dropFirst()
-            let digits = body.prefix { $0.isNumber }
-            guard let n = Int(digits), let unit = unitSeconds(String(body.dropFirst(digits.count))) else { return nil }
-            let (offset, overflow) = n.multipliedReportingOverflow(by: unit)
-            guard !overflow, offset <= range.upperBound else { return nil }
-            return now + sign * offset
-        }
+        if t.hasPrefix("-") || t.hasPrefix("+") { return offsetSeconds(t[...]).map { now + $0 } }
         return absolute(t, timeZone: timeZone) ?? reference(t, now: now)
     }
 
@@ -81,7 +73,8 @@ public enum TimeSpec {
         return h * 3600 + minute * 60
     }
 
-    /// `+2h`, `-1d`, `-1d12h` (each part in the units of `unitSeconds`, the sign for all), or `` for none.
+    /// `+2h`, `-1d`, `-1d12h` (each part in the units of `unitSeconds`, the sign for all), or `` for none: a
+    /// relative time, or the offset after a named reference.
     private static func offsetSeconds(_ text: Substring) -> Int? {
         guard let sign = text.first.map({ $0 == "-" ? -1 : 1 }) else { return 0 }
         var rest = text.dropFirst()

@@ -43,7 +43,7 @@ import TestSupport
 @Suite struct TimeSpecTests {
     @Test(arguments: [
         ("now", 0), ("", 0), ("-30s", -30), ("-5min", -300), ("-1h", -3600), ("-2d", -172_800), ("-1w", -604_800),
-        ("-1mon", -2_592_000), ("-1y", -31_536_000), ("now-1h", -3600),
+        ("-1mon", -2_592_000), ("-1y", -31_536_000), ("now-1h", -3600), ("-1d12h", -129_600), ("+2h30min", 9000),
     ])
     func relativeTimes(text: String, offset: Int) {
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == 1_700_000_000 + offset)
