@@ -163,8 +163,8 @@ final class TTLCache<Value: Sendable>: Sendable {
 
     func value(_ key: String, _ lookup: () throws -> Value) rethrows -> Value {
         let now = monotonicSeconds()
+        if let hit = fresh(key, at: now) { return hit }
         let shard = shard(key)
-        if let hit = shard.entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
         let began = generation.load(ordering: .acquiring)
         let value = try lookup()
         shard.entries.withLock { all in
@@ -178,7 +178,11 @@ final class TTLCache<Value: Sendable>: Sendable {
     /// The answer cached for `key` and still fresh, or nil; never a lookup. (The caches hold optionals: nil
     /// too when the answer was "no such credential".)
     func cached<Wrapped>(_ key: String) -> Wrapped? where Value == Wrapped? {
-        let now = monotonicSeconds()
+        fresh(key, at: monotonicSeconds()) ?? nil
+    }
+
+    /// The answer kept for `key` if it has not expired at `now`.
+    private func fresh(_ key: String, at now: Double) -> Value? {
         guard let hit = shard(key).entries.withLock({ $0[key] }), hit.expires > now else { return nil }
         return hit.value
     }

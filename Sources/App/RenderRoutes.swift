@@ -25,25 +25,34 @@ struct RenderRoutes: Sendable {
         for path in ["/tags/autoComplete/tags", "/tags/autoComplete/values"] { router.add("GET", path, api { _ in .json([]) }) }
     }
 
-    /// Query and (for POST) form parameters, in order.
-    private func parameters(_ request: Request) -> [(String, String)] {
-        var items = request.queryItems
-        if request.method == "POST" { items += FormDecoding.decode(String(decoding: request.body, as: UTF8.self)) }
-        return items
+    /// Query and (for POST) form parameters, in order, decoded once per request.
+    private struct Parameters {
+        let items: [(String, String)]
+
+        init(_ request: Request) {
+            var items = request.queryItems
+            if request.method == "POST" { items += FormDecoding.decode(String(decoding: request.body, as: UTF8.self)) }
+            self.items = items
+        }
+
+        /// The first value of `name`.
+        func first(_ name: String) -> String? { items.first { $0.0 == name }?.1 }
+
+        /// Every value of any of `names`, in order.
+        func all(_ names: String...) -> [String] { items.filter { names.contains($0.0) }.map(\.1) }
     }
 
     private func render(_ request: Request) throws -> Response {
         let reader = try auth.seriesReader(request)
-        let params = parameters(request)
-        func value(_ name: String) -> String? { params.first { $0.0 == name }?.1 }
+        let params = Parameters(request)
         let now = Int(Date().timeIntervalSince1970)
-        let window = try TimeWindow(from: value("from") ?? "-24h", until: value("until") ?? "now", now: now)
-        let targets = params.filter { $0.0 == "target" || $0.0 == "target[]" }.map(\.1).filter { !$0.isEmpty }
+        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: now)
+        let targets = params.all("target", "target[]").filter { !$0.isEmpty }
         if let allowed = reader.allowedTargets, let other = targets.first(where: { !allowed.contains($0) }) {
             throw HTTPError.forbidden("this share key reads only its dashboard's targets, not '\(other.prefix(200))'")
         }
         // Graphite's spelling of raw before `format` existed: `rawData` present at all.
-        let format = value("format") ?? (value("rawData") != nil ? "raw" : "json")
+        let format = params.first("format") ?? (params.first("rawData") != nil ? "raw" : "json")
         guard ["json", "csv", "raw"].contains(format) else {
             throw HTTPError.badRequest("format: '\(format.prefix(100))' is not one Telewall writes; use json, csv or raw", code: "bad_parameter")
         }
@@ -55,13 +64,13 @@ struct RenderRoutes: Sendable {
         case "raw": return Response(headers: [Header("Content-Type", "text/plain")], body: RenderFormat.raw(series))
         default: break
         }
-        if let text = value("maxDataPoints") {
+        if let text = params.first("maxDataPoints") {
             guard let limit = Double(text), limit.isFinite else {
                 throw HTTPError.badRequest("maxDataPoints: '\(text.prefix(100))' is not a number", code: "bad_parameter")
             }
             series = SeriesSource.consolidate(series, maxDataPoints: max(0, pythonInt(limit)))
         }
-        let dropNulls = value("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
+        let dropNulls = params.first("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
         // noNullPoints leaves out series that have no value at all, as Graphite does.
         if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
         return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
@@ -71,7 +80,7 @@ struct RenderRoutes: Sendable {
     /// per name, as Graphite's tree keeps it: a name that is a series and a branch shows as the branch.
     private func find(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        let query = parameters(request).first { $0.0 == "query" }?.1 ?? ""
+        let query = Parameters(request).first("query") ?? ""
         var nodes = try Self.find(query, in: source.tree(tenantID: account.tenantID))
         let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
         nodes.removeAll { $0.isLeaf && branches.contains($0.path) }
@@ -99,10 +108,10 @@ struct RenderRoutes: Sendable {
     private func expand(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
         let tree = try source.tree(tenantID: account.tenantID)
-        let params = parameters(request)
-        let leavesOnly = params.first { $0.0 == "leavesOnly" }?.1 == "1"
+        let params = Parameters(request)
+        let leavesOnly = params.first("leavesOnly") == "1"
         var results: [String] = []
-        for query in params.filter({ $0.0 == "query" }).map(\.1) {
+        for query in params.all("query") {
             results += try Self.find(query, in: tree).filter { !leavesOnly || $0.isLeaf }.map(\.path)
         }
         return .json(["results": .array(Array(Set(results)).sorted().map(JSON.string))])
