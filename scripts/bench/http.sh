@@ -29,22 +29,21 @@ for port in $tw_port $nginx_port; do
         || { echo "127.0.0.1:$port does not serve the 4 KiB file" >&2; exit 1; }
 done
 
-# wrk prints "Requests/sec: N" and, with --latency, "99%  X.XXms".
-measure() {  # after a 2 s warm-up of the same load, not counted
+# Sets rps and p99 from wrk's "Requests/sec: N" and, with --latency, "99%  X.XXms", after a 2 s warm-up of the
+# same load, not counted. In this shell, not a subshell, so that a failed run stops the script.
+measure() {  # url
     wrk -t2 -c64 -d2s "$1" >/dev/null
     local out; out=$(wrk -t2 -c64 -d"${duration}s" --latency "$1")
-    local rps p99
-    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     # Every answer must be a 200: a server answering errors (nginx unable to read the file) measures nothing.
     if grep -q "Non-2xx" <<<"$out"; then echo "$1 answered non-2xx: $(grep Non-2xx <<<"$out")" >&2; exit 1; fi
-    echo "$rps $p99"
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v*1000 } }'; }
 
-read -r tw_health_rps tw_health_p99 < <(measure "http://127.0.0.1:$tw_port/healthz")
-read -r tw_file_rps tw_file_p99 < <(measure "http://127.0.0.1:$tw_port/bench-4k.txt")
-read -r ng_file_rps ng_file_p99 < <(measure "http://127.0.0.1:$nginx_port/bench-4k.txt")
+measure "http://127.0.0.1:$tw_port/healthz"; tw_health_rps=$rps tw_health_p99=$p99
+measure "http://127.0.0.1:$tw_port/bench-4k.txt"; tw_file_rps=$rps tw_file_p99=$p99
+measure "http://127.0.0.1:$nginx_port/bench-4k.txt"; ng_file_rps=$rps ng_file_p99=$p99
 
 printf '%-28s %14s %10s\n' "target" "requests/s" "p99 ms"
 printf '%-28s %14.0f %10.3f\n' "telewall GET /healthz" "$tw_health_rps" "$(to_ms "$tw_health_p99")"
