@@ -121,6 +121,7 @@ def test_python_statsd_client_over_udp_and_tcp(service):
     tcp = statsd.TCPStatsClient("127.0.0.1", service.statsd_port, prefix=tenant.token)
     tcp.connect()
     model = EtsyModel(INTERVAL)
+    packets = service.metrics()["telewall_statsd_packets_total"]
     for client in (udp, tcp):
         client.incr("orders", 3)
         client.decr("orders", 1)
@@ -130,6 +131,11 @@ def test_python_statsd_client_over_udp_and_tcp(service):
         client.gauge("queue", 2, delta=True)
         client.set("visitors", "alice")
         client.set("visitors", "bob")
+        # Gauges apply in the order the server takes its batches, across transports as across threads; the
+        # TCP lines go only once the 8 datagrams are taken, so that the model's order is the server's.
+        deadline = time.time() + 10
+        while client is udp and service.metrics()["telewall_statsd_packets_total"] < packets + 8 and time.time() < deadline:
+            time.sleep(0.01)
     tcp.close()
     # The client formats timings as %0.6f and sends each call as its own line.
     for _ in range(2):
