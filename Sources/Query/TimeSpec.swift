@@ -2,7 +2,7 @@ import Foundation
 
 /// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y` (and
 /// sums such as `-1d12h`, as Graphite adds them), `HH:MM_YYYYMMDD` (UTC unless a time zone is given), and its
-/// named references in UTC (`midnight`, `noon yesterday`, `today+6h`).
+/// named references in UTC (`midnight`, `noon yesterday`, `today+6h`, `monday`, `jan8`, `12/25/24`).
 public enum TimeSpec {
     /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
     public static let utc = TimeZone(identifier: "UTC")!
@@ -31,8 +31,9 @@ public enum TimeSpec {
     }
 
     /// Graphite's named references, in UTC: a time of day (`midnight`, `noon`, `teatime`, `18:30`, `6:30pm`)
-    /// and a day (`today`, `yesterday`, `tomorrow`), either or both, then an offset in the units above
-    /// (`midnight-1d`, `noon+2h30min`). A day alone means its midnight; a time of day alone, today's.
+    /// and a day (`dayOffset`: `yesterday`, `monday`, `jan8`, `12/25/24`), either or both, then an offset in the
+    /// units above (`midnight-1d`, `noon friday+2h30min`). A day alone means its midnight; a time of day alone,
+    /// today's.
     private static func reference(_ t: String, now: Int) -> Int? {
         let s = t.filter { $0 != " " && $0 != "_" && $0 != "," }
         let split = s.firstIndex { $0 == "+" || $0 == "-" } ?? s.endIndex
@@ -45,15 +46,70 @@ public enum TimeSpec {
             secondOfDay = seconds
             rest = rest.dropFirst(word.count)
         }
-        let days: Int
-        switch rest {
-        case "", "today": days = 0
-        case "yesterday": days = -1
-        case "tomorrow": days = 1
-        default: return nil
+        let today = (now - ((now % 86_400) + 86_400) % 86_400) / 86_400
+        guard let days = dayOffset(rest, today: today) else { return nil }
+        return (today + days) * 86_400 + secondOfDay + offset
+    }
+
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = utc
+        return calendar
+    }()
+    private static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+    private static let months = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                                 "october", "november", "december"]
+
+    /// The day a named reference points at, in days from `today` (days since the epoch): `today` (or nothing),
+    /// `yesterday`, `tomorrow`; a weekday (`monday` or `mon`), the latest one, today included; a month and a day
+    /// of this year (`jan8`, `january 8`); `MM/DD/YY`, `MM/DD/YYYY` or `YYYYMMDD`. Nil for a day that does not
+    /// exist (`feb30`).
+    private static func dayOffset(_ word: Substring, today: Int) -> Int? {
+        switch word {
+        case "", "today": return 0
+        case "yesterday": return -1
+        case "tomorrow": return 1
+        default: break
         }
-        let midnight = now - ((now % 86_400) + 86_400) % 86_400
-        return midnight + days * 86_400 + secondOfDay + offset
+        let midnight = Date(timeIntervalSince1970: Double(today * 86_400))
+        if let weekday = index(of: word, in: weekdays) {
+            return -((calendar.component(.weekday, from: midnight) - 1 - weekday + 7) % 7)
+        }
+        guard let (year, month, day) = calendarDate(word, thisYear: calendar.component(.year, from: midnight)),
+            let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+            case let found = calendar.dateComponents([.year, .month, .day], from: date),
+            found.year == year, found.month == month, found.day == day
+        else { return nil }
+        return Int(date.timeIntervalSince1970) / 86_400 - today
+    }
+
+    /// The position of `word` in `names`, given as the full name or its first three letters.
+    private static func index(of word: Substring, in names: [String]) -> Int? {
+        names.firstIndex { $0 == word || $0.prefix(3) == word }
+    }
+
+    /// Year, month and day, not yet checked against the calendar, from `jan8` or `january8` (in `thisYear`),
+    /// `MM/DD/YY` (a year before 70 is 20YY, as Graphite reads it), `MM/DD/YYYY` or `YYYYMMDD`.
+    private static func calendarDate(_ word: Substring, thisYear: Int) -> (Int, Int, Int)? {
+        func number(_ text: Substring, digits: ClosedRange<Int>) -> Int? {
+            digits.contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber } ? Int(text) : nil
+        }
+        let letters = word.prefix { $0.isLetter }
+        if !letters.isEmpty {
+            guard let month = index(of: letters, in: months), let day = number(word.dropFirst(letters.count), digits: 1...2) else {
+                return nil
+            }
+            return (thisYear, month + 1, day)
+        }
+        let parts = word.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 3 {
+            guard let month = number(parts[0], digits: 1...2), let day = number(parts[1], digits: 1...2),
+                let year = number(parts[2], digits: 2...4), parts[2].count != 3
+            else { return nil }
+            return (parts[2].count == 2 ? (year < 70 ? 2000 : 1900) + year : year, month, day)
+        }
+        guard let ymd = number(word, digits: 8...8) else { return nil }
+        return (ymd / 10_000, ymd / 100 % 100, ymd % 100)
     }
 
     /// `HH:MM`, optionally `am` or `pm` (12:30am is half past midnight), taken off the front of `text`.

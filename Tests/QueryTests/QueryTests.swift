@@ -63,6 +63,12 @@ import TestSupport
         ("midnight-1d", "2023-11-13 00:00"), ("teatime tomorrow", "2023-11-15 16:00"), ("6:30pm_yesterday", "2023-11-13 18:30"),
         ("12:30am", "2023-11-14 00:30"), ("12:05pm", "2023-11-14 12:05"), ("18:05", "2023-11-14 18:05"),
         ("noon+2h30min", "2023-11-14 14:30"), ("Yesterday", "2023-11-13 00:00"), ("tomorrow-1d12h", "2023-11-13 12:00"),
+        // 2023-11-14 was a Tuesday.
+        ("monday", "2023-11-13 00:00"), ("tue", "2023-11-14 00:00"), ("Sunday", "2023-11-12 00:00"), ("wed", "2023-11-08 00:00"),
+        ("noon friday", "2023-11-10 12:00"), ("sat+1d", "2023-11-12 00:00"), ("jan8", "2023-01-08 00:00"),
+        ("December 25", "2023-12-25 00:00"), ("6:30pm_feb 28", "2023-02-28 18:30"), ("11/14/23", "2023-11-14 00:00"),
+        ("02/29/2024", "2024-02-29 00:00"), ("1/2/69", "2069-01-02 00:00"), ("01/02/70", "1970-01-02 00:00"),
+        ("noon_20240229", "2024-02-29 12:00"), ("20240229+1d", "2024-03-01 00:00"), ("teatime 12/31/1999", "1999-12-31 16:00"),
     ])
     func namedReferences(text: String, expected: String) throws {
         let (status, output) = try run("/bin/date", ["-u", "-d", expected, "+%s"])
@@ -70,7 +76,9 @@ import TestSupport
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == Int(output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(text)")
     }
 
-    @Test(arguments: ["noonish", "13:00pm", "0:30am", "25:00", "12:5", "yesterday-", "midnight+5parsecs", "today+1h-", "lunchtime", "+noon"])
+    @Test(arguments: ["noonish", "13:00pm", "0:30am", "25:00", "12:5", "yesterday-", "midnight+5parsecs", "today+1h-", "lunchtime", "+noon",
+                      "feb29", "feb30", "jan", "jan123", "janu8", "funday", "mo", "13/01/24", "01/02", "01/02/024", "1/2/3/4",
+                      "20231301", "monday8", "12/25/24x"])
     func namedReferencesThatAreNotTimes(text: String) {
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == nil)
     }

@@ -142,6 +142,8 @@ def test_csv_is_graphites_text(both, query, extra):
 @pytest.mark.parametrize("start,end", [
     ("midnight-1d", "midnight"), ("noon yesterday", "tomorrow"), ("yesterday", "teatime"), ("today+1h", "tomorrow"),
     ("18:05_yesterday", "midnight"), ("6:30pm yesterday", "noon tomorrow"), ("midnight-2d12h", "yesterday+90min"),
+    ("monday", "tomorrow"), ("noon friday", "teatime"), ("sun+6h", "now"), ("jan1", "feb 2"), ("6:30pm_mar 3", "dec 9"),
+    ("12/25/24", "01/02/2025"), ("20240228", "03/01/24"),
 ])
 def test_named_times_as_graphite(both, start, end):
     """Graphite's named times (UTC here): constantLine's three points sit at from, the middle and until."""
