@@ -46,7 +46,7 @@ public enum TimeSpec {
             secondOfDay = seconds
             rest = rest.dropFirst(word.count)
         }
-        let today = (now - ((now % 86_400) + 86_400) % 86_400) / 86_400
+        let today = floorDiv(now, 86_400)
         guard let days = dayOffset(rest, today: today) else { return nil }
         return (today + days) * 86_400 + secondOfDay + offset
     }

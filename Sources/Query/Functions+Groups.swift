@@ -1,0 +1,62 @@
+import Foundation
+import Posix
+
+extension Functions {
+    /// asPercent(seriesList, total=None): each series as a percentage of the total (the sum of the list, one
+    /// series, or a number), as graphite-render computes it.
+    static func asPercent(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = normalize(try args.seriesList(&context))
+        guard let first = list.first else { return [] }
+        let totalValues: [Double?]
+        let totalText: String
+        switch try? args.expression("total") {
+        case nil:
+            totalValues = (0..<(list.map(\.values.count).max() ?? 0)).map { i in
+                let known = list.compactMap { i < $0.values.count ? $0.values[i] : nil }
+                return known.isEmpty ? nil : known.reduce(0, +)
+            }
+            totalText = "sumSeries(\(uniquePaths(list)))"
+        case .number(let n)?:
+            totalValues = Array(repeating: n, count: first.values.count)
+            totalText = pythonLiteral(n)
+        case let e?:
+            let totals = try context.evaluate(e)
+            guard totals.count == 1 else { throw RenderError("asPercent: the total must be one series or a number") }
+            totalValues = normalize(list + totals).last!.values
+            totalText = totals[0].name
+        }
+        return list.map { s in
+            var out = s
+            out.values = s.values.indices.map { i in
+                guard let v = s.values[i], i < totalValues.count, let t = totalValues[i], t != 0 else { return nil }
+                return v / t * 100
+            }
+            out.name = "asPercent(\(s.name),\(totalText))"
+            out.pathExpression = out.name
+            return out
+        }
+    }
+
+    /// groupByNode(seriesList, nodeNum, callback): series grouped by one node of their name, each group reduced.
+    static func groupByNode(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let node = try args.integer("nodeNum")
+        let callback = try args.string("callback", default: "sumSeries")
+        guard let reducer = reducers[callback] else { throw RenderError("groupByNode: unsupported callback '\(callback)'") }
+        var keys: [String] = []
+        var groups: [String: [Series]] = [:]
+        for s in list {
+            let parts = s.name.split(separator: ".", omittingEmptySubsequences: false)
+            // Python's indexing, as Graphite's: -1 is the last node.
+            guard (-parts.count..<parts.count).contains(node) else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
+            let key = String(parts[node < 0 ? parts.count + node : node])
+            if groups[key] == nil { keys.append(key) }
+            groups[key, default: []].append(s)
+        }
+        return keys.compactMap { key in
+            guard var out = combined(callback, groups[key]!, reducer) else { return nil }
+            out.name = key
+            return out
+        }
+    }
+}

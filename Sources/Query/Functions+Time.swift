@@ -1,0 +1,173 @@
+import Foundation
+import Posix
+
+extension Functions {
+    /// timeShift(seriesList, '1d'): the same series fetched over the range shifted back (or `+` forward).
+    static func timeShift(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let expression = try args.expression("seriesList")
+        var shift = try args.string("timeShift")
+        if shift.first?.isNumber == true { shift = "-" + shift }
+        guard let delta = TimeSpec.parse(shift, now: 0) else { throw RenderError("timeShift: '\(shift)' is not an interval") }
+        // As Graphite: the shifted series take the start and end of the unshifted first series.
+        guard let base = try context.evaluate(expression).first else { return [] }
+        var shifted = context
+        shifted.from += delta
+        shifted.until += delta
+        let list = try shifted.evaluate(expression)
+        context.touched = shifted.touched
+        return list.map { s in
+            var out = s
+            out.name = "timeShift(\(s.name), \(shift))"
+            out.start = base.start
+            out.end = base.end
+            return out
+        }
+    }
+
+    /// movingAverage(seriesList, windowSize): the average of the last N points (or of an interval such as '5min').
+    static func movingAverage(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let expression = try args.expression("seriesList")
+        let window = try args.numberOrString("windowSize")
+        let probe = try context.evaluate(expression)
+        guard !probe.isEmpty else { return [] }
+        var interval: Int?
+        var count = 0
+        switch window {
+        case .string(let text): interval = try intervalSeconds(text, "movingAverage")
+        case .number(let n):
+            guard n >= 0, n <= Double(maxWindowPoints) else {
+                throw RenderError("movingAverage: a window of points must be from 0 to \(maxWindowPoints)")
+            }
+            count = Int(n)
+        default: break
+        }
+        let preview = interval ?? (probe.map(\.step).max()! * count)
+        var wider = context
+        wider.from -= preview
+        let list = try wider.evaluate(expression)
+        context.touched = wider.touched
+        return list.map { s in
+            let points = interval.map { $0 / s.step } ?? count
+            var values: [Double?] = []
+            let initial = s.values.prefix(points).compactMap { $0 }
+            var sum = initial.reduce(0, +)
+            var known = initial.count
+            values.append(known == 0 ? nil : sum / Double(known))
+            if s.values.count > points + 1 {
+                for n in 0..<(s.values.count - points - 1) {
+                    if let old = s.values[n] { sum -= old; known -= 1 }
+                    if let new = s.values[n + points] { sum += new; known += 1 }
+                    values.append(known == 0 ? nil : sum / Double(known))
+                }
+            }
+            var out = s
+            if case .string(let text) = window {
+                out.name = "movingAverage(\(s.name),\"\(text)\")"
+            } else {
+                out.name = "movingAverage(\(s.name),\(count))"
+            }
+            out.start = s.start + preview
+            out.values = values
+            out.pathExpression = out.name
+            return out
+        }
+    }
+
+    /// The longest movingAverage window given in points, far past any screen's width; with steps of at most
+    /// TimeSpec's range the window stays an `Int`.
+    static let maxWindowPoints = 1_000_000
+
+    /// The most buckets one summarize or hitcount may make over all its series: an interval far below the
+    /// series' step over a long range (`'1s'` over a year of 10-minute points) would spell millions per series.
+    static let maxBuckets = 10_000_000
+
+    static func checkBuckets(_ list: [Series], interval: Int, _ function: String, _ text: String) throws(RenderError) {
+        let total = list.reduce(0) { $0 + ($1.end - $1.start) / interval + 1 }
+        guard total <= maxBuckets else {
+            throw RenderError("\(function): '\(text)' buckets make \(total) points over this range; the most is \(maxBuckets)")
+        }
+    }
+
+    /// An interval argument such as `'1h'` or `'5min'`, in seconds.
+    static func intervalSeconds(_ text: String, _ function: String) throws(RenderError) -> Int {
+        guard let seconds = TimeSpec.parse(text.hasPrefix("-") || text.hasPrefix("+") ? text : "+" + text, now: 0).map(abs), seconds > 0 else {
+            throw RenderError("\(function): '\(text)' is not an interval")
+        }
+        return seconds
+    }
+
+    /// summarize(seriesList, '1h', func='sum', alignToFrom=false): values bucketed by interval, as graphite-render.
+    static func summarize(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let text = try args.string("intervalString")
+        let interval = try intervalSeconds(text, "summarize")
+        let function = try args.string("func", default: "sum")
+        let alignToFrom = try args.bool("alignToFrom", default: false)
+        guard ["sum", "avg", "last", "max", "min"].contains(function) else { throw RenderError("summarize: unknown function '\(function)'") }
+        try checkBuckets(list, interval: interval, "summarize", text)
+        return list.map { s in
+            var buckets: [Int: [Double]] = [:]
+            for (i, timestamp) in stride(from: s.start, through: s.end, by: s.step).enumerated() {
+                let key = alignToFrom ? (timestamp - s.start) / interval : timestamp - floorMod(timestamp, interval)
+                let value = i < s.values.count ? s.values[i] : nil
+                buckets[key, default: []] += value.map { [$0] } ?? []
+            }
+            let newStart = alignToFrom ? s.start : s.start - floorMod(s.start, interval)
+            let rangeEnd = alignToFrom ? s.end : s.end - floorMod(s.end, interval) + interval
+            var values: [Double?] = []
+            var last = newStart
+            for timestamp in stride(from: newStart, to: rangeEnd, by: interval) {
+                last = timestamp
+                let key = alignToFrom ? (timestamp - s.start) / interval : timestamp - floorMod(timestamp, interval)
+                let bucket = buckets[key] ?? []
+                if bucket.isEmpty {
+                    values.append(nil)
+                } else {
+                    switch function {
+                    case "avg": values.append(bucket.reduce(0, +) / Double(bucket.count))
+                    case "last": values.append(bucket.last)
+                    case "max": values.append(bucket.max())
+                    case "min": values.append(bucket.min())
+                    default: values.append(bucket.reduce(0, +))
+                    }
+                }
+            }
+            // With alignToFrom the series ends one interval after its last bucket.
+            let newEnd = alignToFrom ? last + interval : rangeEnd
+            let name = "summarize(\(s.name), \"\(text)\", \"\(function)\"\(alignToFrom ? ", true" : ""))"
+            return Series(name: name, start: newStart, end: newEnd, step: interval, values: values)
+        }
+    }
+
+    /// hitcount(seriesList, '1h'): rates turned into counts per interval bucket, aligned to the end, as graphite-render.
+    static func hitcount(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let text = try args.string("intervalString")
+        let interval = try intervalSeconds(text, "hitcount")
+        try checkBuckets(list, interval: interval, "hitcount", text)
+        return list.map { s in
+            let bucketCount = Int((Double(s.end - s.start) / Double(interval)).rounded(.up))
+            var buckets = [[Double]](repeating: [], count: max(0, bucketCount))
+            let newStart = s.end - bucketCount * interval
+            for (i, v) in s.values.enumerated() {
+                guard let value = v else { continue }
+                let startTime = s.start + i * s.step
+                let (startBucket, startMod) = (floorDiv(startTime - newStart, interval), floorMod(startTime - newStart, interval))
+                var (endBucket, endMod) = (floorDiv(startTime + s.step - newStart, interval), floorMod(startTime + s.step - newStart, interval))
+                if endBucket >= bucketCount {
+                    endBucket = bucketCount - 1
+                    endMod = interval
+                }
+                if startBucket == endBucket {
+                    if startBucket >= 0 { buckets[startBucket].append(value * Double(endMod - startMod)) }
+                } else {
+                    if startBucket >= 0 { buckets[startBucket].append(value * Double(interval - startMod)) }
+                    for j in max(0, startBucket + 1)..<max(max(0, startBucket + 1), endBucket) { buckets[j].append(value * Double(interval)) }
+                    if endMod > 0 { buckets[endBucket].append(value * Double(endMod)) }
+                }
+            }
+            let name = "hitcount(\(s.name), \"\(text)\")"
+            return Series(name: name, start: newStart, end: s.end, step: interval, values: buckets.map { $0.isEmpty ? nil : $0.reduce(0, +) })
+        }
+    }
+}
