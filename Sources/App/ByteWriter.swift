@@ -82,9 +82,10 @@ struct ByteWriter: ~Copyable {
         }
     }
 
-    /// `YYYY-MM-DD HH:MM:SS` in UTC, as Graphite's CSV writes a point's time.
-    mutating func appendUTCDateTime(_ t: Int) {
-        var time = time_t(t)
+    /// `YYYY-MM-DD HH:MM:SS`, as Graphite's CSV writes a point's time, of a wall-clock time given as seconds
+    /// counted as if its zone were UTC.
+    mutating func appendDateTime(wallClock: Int) {
+        var time = time_t(wallClock)
         var parts = tm()
         gmtime_r(&time, &parts)
         writing(atMost: 40) { cursor in

@@ -46,7 +46,8 @@ struct RenderRoutes: Sendable {
         let reader = try auth.seriesReader(request)
         let params = Parameters(request)
         let now = Int(Date().timeIntervalSince1970)
-        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: now)
+        let zone = try Self.timeZone(params.first("tz"))
+        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: now, timeZone: zone)
         let targets = params.all("target", "target[]").filter { !$0.isEmpty }
         if let allowed = reader.allowedTargets, let other = targets.first(where: { !allowed.contains($0) }) {
             throw HTTPError.forbidden("this share key reads only its dashboard's targets, not '\(other.prefix(200))'")
@@ -60,7 +61,7 @@ struct RenderRoutes: Sendable {
         // Graphite's CSV and raw text have every point of every series: maxDataPoints and noNullPoints shape only
         // the JSON.
         switch format {
-        case "csv": return Response(headers: [Header("Content-Type", "text/csv")], body: RenderFormat.csv(series))
+        case "csv": return Response(headers: [Header("Content-Type", "text/csv")], body: RenderFormat.csv(series, timeZone: zone))
         case "raw": return Response(headers: [Header("Content-Type", "text/plain")], body: RenderFormat.raw(series))
         default: break
         }
@@ -74,6 +75,17 @@ struct RenderRoutes: Sendable {
         // noNullPoints leaves out series that have no value at all, as Graphite does.
         if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
         return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
+    }
+
+    /// `tz`: an IANA time zone name (`Europe/Berlin`, `Etc/GMT-5`) or `UTC`, the default, also when empty.
+    /// Foundation would also read `GMT+5` as five hours east, where the tz database's `Etc/GMT+5` is five hours
+    /// west; such names are a 400 rather than a guess.
+    private static func timeZone(_ name: String?) throws(HTTPError) -> TimeZone {
+        guard let name, !name.isEmpty, name != "UTC" else { return TimeSpec.utc }
+        guard let zone = TimeZone(identifier: name), zone.identifier == name else {
+            throw HTTPError.badRequest("tz: '\(name.prefix(100))' is not a time zone name such as Europe/Berlin or UTC", code: "bad_parameter")
+        }
+        return zone
     }
 
     /// Graphite's tree JSON, written straight into bytes (keys in the order JSON.write sorts them). One node
@@ -193,15 +205,17 @@ enum RenderFormat {
     }
 
     /// Graphite's CSV (Python's `csv` module, excel dialect): `name,YYYY-MM-DD HH:MM:SS,value` for every point,
-    /// in UTC, an empty value for null; a name with a comma, a quote or a line break goes in double quotes.
-    static func csv(_ list: [Series]) -> ResponseBody {
+    /// on the clock of `timeZone` (`tz`, UTC unless given), an empty value for null; a name with a comma, a quote or
+    /// a line break goes in double quotes.
+    static func csv(_ list: [Series], timeZone: TimeZone) -> ResponseBody {
         var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + $1.values.count * ($1.name.utf8.count + 48) })
         for s in list {
             let name = csvField(s.name)
             for (i, v) in s.values.enumerated() {
                 out.append(bytes: name)
                 out.append(byte: UInt8(ascii: ","))
-                out.appendUTCDateTime(s.start + i * s.step)
+                let t = s.start + i * s.step
+                out.appendDateTime(wallClock: t + timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))))
                 out.append(byte: UInt8(ascii: ","))
                 if let v { out.appendFloat(v) }
                 out.append("\r\n")

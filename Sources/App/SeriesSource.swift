@@ -3,15 +3,15 @@ import HTTP
 import Query
 import Whisper
 
-/// A request's `from` and `until` as epoch seconds, checked.
+/// A request's `from` and `until` as epoch seconds, checked; times of day and dates are on `timeZone`'s clock.
 struct TimeWindow: Sendable {
     let from: Int
     let until: Int
     let now: Int
 
-    init(from: String, until: String, now: Int) throws(HTTPError) {
-        guard let start = TimeSpec.parse(from, now: now) else { throw HTTPError.badRequest("from: '\(from.prefix(100))' is not a time", code: "bad_time") }
-        guard let end = TimeSpec.parse(until, now: now) else { throw HTTPError.badRequest("until: '\(until.prefix(100))' is not a time", code: "bad_time") }
+    init(from: String, until: String, now: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
+        guard let start = TimeSpec.parse(from, now: now, timeZone: timeZone) else { throw HTTPError.badRequest("from: '\(from.prefix(100))' is not a time", code: "bad_time") }
+        guard let end = TimeSpec.parse(until, now: now, timeZone: timeZone) else { throw HTTPError.badRequest("until: '\(until.prefix(100))' is not a time", code: "bad_time") }
         guard start < end else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }
         self.from = start
         self.until = end

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Graphite's `from`/`until`: `now`, epoch seconds, `-30s`, `-5min`, `-1h`, `-2d`, `-1w`, `-1mon`, `-1y` (and
-/// sums such as `-1d12h`, as Graphite adds them), `HH:MM_YYYYMMDD` (UTC unless a time zone is given), and its
-/// named references in UTC (`midnight`, `noon yesterday`, `today+6h`, `monday`, `jan8`, `12/25/24`).
+/// sums such as `-1d12h`, as Graphite adds them), and Graphite's named references (`midnight`, `noon yesterday`,
+/// `today+6h`, `monday`, `jan8`, `12/25/24`, `22:13_20231114`), read on the clock of a time zone, UTC unless
+/// one is given.
 public enum TimeSpec {
     /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
     public static let utc = TimeZone(identifier: "UTC")!
@@ -27,14 +28,14 @@ public enum TimeSpec {
         if let epoch = Int(t), t.count >= 9 { return epoch }
         if t.hasPrefix("now-") || t.hasPrefix("now+") { return parse(String(t.dropFirst(3)), now: now, timeZone: timeZone) }
         if t.hasPrefix("-") || t.hasPrefix("+") { return offsetSeconds(t[...]).map { now + $0 } }
-        return absolute(t, timeZone: timeZone) ?? reference(t, now: now)
+        return reference(t, now: now, timeZone: timeZone)
     }
 
-    /// Graphite's named references, in UTC: a time of day (`midnight`, `noon`, `teatime`, `18:30`, `6:30pm`)
-    /// and a day (`dayOffset`: `yesterday`, `monday`, `jan8`, `12/25/24`), either or both, then an offset in the
-    /// units above (`midnight-1d`, `noon friday+2h30min`). A day alone means its midnight; a time of day alone,
-    /// today's.
-    private static func reference(_ t: String, now: Int) -> Int? {
+    /// Graphite's named references: a time of day (`midnight`, `noon`, `teatime`, `18:30`, `6:30pm`, `6pm`) and
+    /// a day (`dayOffset`: `yesterday`, `monday`, `jan8`, `12/25/24`, `20231114`), either or both, on the clock of
+    /// `timeZone`, then an offset in the units above, in elapsed seconds (`midnight-1d`, `noon friday+2h30min`).
+    /// A day alone means its midnight; a time of day alone, today's.
+    private static func reference(_ t: String, now: Int, timeZone: TimeZone) -> Int? {
         let s = t.filter { $0 != " " && $0 != "_" && $0 != "," }
         let split = s.firstIndex { $0 == "+" || $0 == "-" } ?? s.endIndex
         guard split > s.startIndex, let offset = offsetSeconds(s[split...]) else { return nil }
@@ -46,10 +47,23 @@ public enum TimeSpec {
             secondOfDay = seconds
             rest = rest.dropFirst(word.count)
         }
-        let today = floorDiv(now, 86_400)
+        let today = floorDiv(now + timeZone.secondsFromGMT(for: date(now)), 86_400)
         guard let days = dayOffset(rest, today: today) else { return nil }
-        return (today + days) * 86_400 + secondOfDay + offset
+        return instant(ofWallClock: (today + days) * 86_400 + secondOfDay, in: timeZone) + offset
     }
+
+    /// The instant a wall-clock time in `zone` names (`wallClock` counts seconds as if the zone were UTC), read
+    /// as Graphite reads it (pytz, `is_dst=False`): in the hour a clock change repeats, the later reading, on
+    /// standard time; in the hour it skips, the reading with the standard time's offset.
+    static func instant(ofWallClock wallClock: Int, in zone: TimeZone) -> Int {
+        let sides = [wallClock - 86_400, wallClock + 86_400].map { (offset: zone.secondsFromGMT(for: date($0)), daylight: zone.isDaylightSavingTime(for: date($0))) }
+        guard sides[0].offset != sides[1].offset else { return wallClock - sides[0].offset }
+        let readings = sides.filter { zone.secondsFromGMT(for: date(wallClock - $0.offset)) == $0.offset }
+        let side = readings.count == 1 ? readings[0] : (sides.first { !$0.daylight } ?? sides[0])
+        return wallClock - side.offset
+    }
+
+    private static func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: Double(seconds)) }
 
     private static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
@@ -112,21 +126,30 @@ public enum TimeSpec {
         return (ymd / 10_000, ymd / 100 % 100, ymd % 100)
     }
 
-    /// `HH:MM`, optionally `am` or `pm` (12:30am is half past midnight), taken off the front of `text`.
+    /// `HH:MM`, `HH:MMam`, `HH:MMpm` or `Ham`, `Hpm` (`18:30`, `6:30pm`, `6pm`; 12:30am is half past midnight),
+    /// taken off the front of `text`.
     private static func timeOfDay(_ text: inout Substring) -> Int? {
-        guard let colon = text.firstIndex(of: ":"), let hour = Int(text[..<colon]),
-            case let minutes = text[text.index(after: colon)...].prefix(2), minutes.count == 2, let minute = Int(minutes),
-            (0..<24).contains(hour), (0..<60).contains(minute)
-        else { return nil }
-        var rest = text[text.index(after: colon)...].dropFirst(2)
-        var h = hour
+        let hours = text.prefix { $0.isASCII && $0.isNumber }
+        guard (1...2).contains(hours.count), var hour = Int(hours) else { return nil }
+        var rest = text.dropFirst(hours.count)
+        var minute: Int?
+        if rest.first == ":" {
+            let digits = rest.dropFirst().prefix(2)
+            guard digits.count == 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            minute = Int(digits)
+            rest = rest.dropFirst(3)
+        }
         if rest.hasPrefix("am") || rest.hasPrefix("pm") {
             guard (1...12).contains(hour) else { return nil }
-            h = hour % 12 + (rest.hasPrefix("pm") ? 12 : 0)
+            hour = hour % 12 + (rest.hasPrefix("pm") ? 12 : 0)
             rest = rest.dropFirst(2)
+        } else if minute == nil {
+            return nil
         }
+        let m = minute ?? 0
+        guard hour < 24, m < 60 else { return nil }
         text = rest
-        return h * 3600 + minute * 60
+        return hour * 3600 + m * 60
     }
 
     /// `+2h`, `-1d`, `-1d12h` (each part in the units of `unitSeconds`, the sign for all), or `` for none: a
@@ -157,30 +180,5 @@ public enum TimeSpec {
         case "y", "year", "years": 31_536_000
         default: nil
         }
-    }
-
-    /// `HH:MM_YYYYMMDD` or `YYYYMMDD`.
-    private static func absolute(_ t: String, timeZone: TimeZone) -> Int? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        var components = DateComponents()
-        let datePart: Substring
-        if let underscore = t.firstIndex(of: "_") {
-            let clock = t[..<underscore].split(separator: ":")
-            guard clock.count == 2, let h = Int(clock[0]), let m = Int(clock[1]), (0..<24).contains(h), (0..<60).contains(m) else {
-                return nil
-            }
-            components.hour = h
-            components.minute = m
-            datePart = t[t.index(after: underscore)...]
-        } else {
-            datePart = Substring(t)
-        }
-        guard datePart.count == 8, let ymd = Int(datePart) else { return nil }
-        components.year = ymd / 10000
-        components.month = ymd / 100 % 100
-        components.day = ymd % 100
-        guard (1...12).contains(components.month!), (1...31).contains(components.day!) else { return nil }
-        return calendar.date(from: components).map { Int($0.timeIntervalSince1970) }
     }
 }

@@ -76,9 +76,42 @@ import TestSupport
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == Int(output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(text)")
     }
 
+    /// The same references on other zones' clocks, seen from 2023-11-15 03:00:00 UTC, which is still Tuesday the
+    /// 14th in New York and already the 15th in Kolkata; each expected time comes from `TZ=<zone> date`.
+    @Test(arguments: [
+        ("America/New_York", "midnight", "2023-11-14 00:00"), ("America/New_York", "noon yesterday", "2023-11-13 12:00"),
+        ("America/New_York", "monday", "2023-11-13 00:00"), ("America/New_York", "tomorrow", "2023-11-15 00:00"),
+        ("America/New_York", "22:13_20231114", "2023-11-14 22:13"), ("America/New_York", "6pm", "2023-11-14 18:00"),
+        ("America/New_York", "11am+30min", "2023-11-14 11:30"), ("Asia/Kolkata", "midnight", "2023-11-15 00:00"),
+        ("Asia/Kolkata", "20240229", "2024-02-29 00:00"), ("Asia/Kolkata", "noon_jan8", "2023-01-08 12:00"),
+        ("Europe/Berlin", "teatime 12/31/1999", "1999-12-31 16:00"),
+    ])
+    func namedReferencesOnAZonesClock(zone: String, text: String, expected: String) throws {
+        let (status, output) = try run("/usr/bin/env", ["TZ=\(zone)", "date", "-d", expected, "+%s"])
+        #expect(status == 0)
+        let now = 1_700_000_000 + 4 * 3600 + 46 * 60 + 40
+        #expect(TimeSpec.parse(text, now: now, timeZone: try #require(TimeZone(identifier: zone))) == seconds(output), "\(zone) \(text)")
+    }
+
+    /// Where Berlin's clocks change. 02:30 on 2023-10-29 happened twice; Graphite (pytz, `is_dst=False`) takes the
+    /// second, on standard time (01:30 UTC). 02:30 on 2023-03-26 never happened; Graphite reads it with the
+    /// standard offset, +01:00 (01:30 UTC). An offset counts elapsed time: 6 h after that day's midnight
+    /// (22:00 UTC the day before) is 04:00 UTC, 05:00 on the clock. Expected instants from `date -u`.
+    @Test(arguments: [
+        ("02:30_20231029", "2023-10-29 01:30"), ("02:30_20230326", "2023-03-26 01:30"), ("midnight+6h", "2023-10-29 04:00"),
+        ("03:30_20231029", "2023-10-29 02:30"), ("01:30_20231029", "2023-10-28 23:30"),
+    ])
+    func referencesWhereTheClockChanges(text: String, expected: String) throws {
+        let now = seconds(try run("/bin/date", ["-u", "-d", "2023-10-29 12:00", "+%s"]).1)
+        let instant = seconds(try run("/bin/date", ["-u", "-d", expected, "+%s"]).1)
+        #expect(TimeSpec.parse(text, now: try #require(now), timeZone: try #require(TimeZone(identifier: "Europe/Berlin"))) == instant, "\(text)")
+    }
+
+    private func seconds(_ output: String) -> Int? { Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+
     @Test(arguments: ["noonish", "13:00pm", "0:30am", "25:00", "12:5", "yesterday-", "midnight+5parsecs", "today+1h-", "lunchtime", "+noon",
                       "feb29", "feb30", "jan", "jan123", "janu8", "funday", "mo", "13/01/24", "01/02", "01/02/024", "1/2/3/4",
-                      "20231301", "monday8", "12/25/24x"])
+                      "20231301", "monday8", "12/25/24x", "13pm", "0am", "123pm", "6p", "6", "24:00"])
     func namedReferencesThatAreNotTimes(text: String) {
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == nil)
     }

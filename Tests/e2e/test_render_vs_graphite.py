@@ -126,6 +126,7 @@ def test_max_data_points_and_no_null_points_as_graphite(both, query, extra):
 @pytest.mark.parametrize("query,extra", [
     ("a.b.c", {}), ("a.b.*", {"maxDataPoints": 5, "noNullPoints": "true"}), ("group(a.b.c,slow.e)", {}),
     ("scale(a.b.c,2.5)", {}), ("alias(a.b.c,'quoted, \"name\"')", {}), ("scale(constantLine(3),3001002003004005)", {}),
+    ("a.b.*", {"tz": "Asia/Kolkata"}), ("a.b.c", {"tz": "America/New_York"}),
 ])
 def test_csv_is_graphites_text(both, query, extra):
     """CSV byte for byte: Python's csv quoting, times in UTC, values as repr, every point (maxDataPoints and
@@ -153,6 +154,31 @@ def test_named_times_as_graphite(both, start, end):
     status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
     assert status == 200, got
     assert [p[1] for p in got[0]["datapoints"]] == [p[1] for p in expected[0]["datapoints"]]
+
+
+@pytest.mark.parametrize("start,end,zone", [
+    ("22:13_20231114", "08:00_20231115", "America/New_York"), ("00:00_20240229", "12:30_20240301", "Asia/Kolkata"),
+    ("1700000000", "-1h", "Europe/Berlin"),
+])
+def test_times_on_a_zones_clock_as_graphite(both, start, end, zone):
+    """`tz` puts the clock times of from and until in that zone; epoch seconds and offsets from now stay as they are."""
+    service, tenant, graphite, now = both
+    params = urllib.parse.urlencode({"target": "constantLine(1)", "from": start, "until": end, "tz": zone, "format": "json"})
+    expected = json.loads(graphite.get("/render?" + params).data)
+    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
+    assert status == 200, got
+    assert [p[1] for p in got[0]["datapoints"]] == [p[1] for p in expected[0]["datapoints"]]
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "GMT+5", "utc", "../../etc/passwd", ""])
+def test_an_unknown_time_zone_is_a_400(both, zone):
+    service, tenant, graphite, now = both
+    params = urllib.parse.urlencode({"target": "constantLine(1)", "tz": zone})
+    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
+    if zone:
+        assert status == 400 and got["error"]["code"] == "bad_parameter" and "tz" in got["error"]["message"], got
+    else:
+        assert status == 200, got
 
 
 @pytest.mark.parametrize("query", QUERIES + ["a.b.*&rawData=true"])
