@@ -45,9 +45,9 @@ struct RenderRoutes: Sendable {
     private func render(_ request: Request) throws -> Response {
         let reader = try auth.seriesReader(request)
         let params = Parameters(request)
-        let now = Int(Date().timeIntervalSince1970)
         let zone = try Self.timeZone(params.first("tz"))
-        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: now, timeZone: zone)
+        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: params.first("now") ?? "now",
+                                    clock: Int(Date().timeIntervalSince1970), timeZone: zone)
         let targets = params.all("target", "target[]").filter { !$0.isEmpty }
         if let allowed = reader.allowedTargets, let other = targets.first(where: { !allowed.contains($0) }) {
             throw HTTPError.forbidden("this share key reads only its dashboard's targets, not '\(other.prefix(200))'")

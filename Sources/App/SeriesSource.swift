@@ -7,9 +7,15 @@ import Whisper
 struct TimeWindow: Sendable {
     let from: Int
     let until: Int
+    /// The present as the request sees it: where relative times count from, and where the fetch puts the end of
+    /// each archive's retention. Graphite's `now` parameter (by default `clock`, the real time) moves it, as
+    /// graphite-web does.
     let now: Int
 
-    init(from: String, until: String, now: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
+    init(from: String, until: String, now nowText: String = "now", clock: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
+        guard let now = TimeSpec.parse(nowText, now: clock, timeZone: timeZone) else {
+            throw HTTPError.badRequest("now: '\(nowText.prefix(100))' is not a time", code: "bad_time")
+        }
         guard let start = TimeSpec.parse(from, now: now, timeZone: timeZone) else { throw HTTPError.badRequest("from: '\(from.prefix(100))' is not a time", code: "bad_time") }
         guard let end = TimeSpec.parse(until, now: now, timeZone: timeZone) else { throw HTTPError.badRequest("until: '\(until.prefix(100))' is not a time", code: "bad_time") }
         guard start < end else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }

@@ -25,7 +25,7 @@ public enum TimeSpec {
         while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
         let t = trimmed.lowercased()
         if t.isEmpty || t == "now" { return now }
-        if let epoch = Int(t), t.count >= 9 { return epoch }
+        if t.allSatisfy({ $0.isASCII && $0.isNumber }), !isPlausibleDate(t), let epoch = Int(t) { return epoch }
         if t.hasPrefix("now-") || t.hasPrefix("now+") { return parse(String(t.dropFirst(3)), now: now, timeZone: timeZone) }
         if t.hasPrefix("-") || t.hasPrefix("+") { return offsetSeconds(t[...]).map { now + $0 } }
         return reference(t, now: now, timeZone: timeZone)
@@ -150,6 +150,13 @@ public enum TimeSpec {
         guard hour < 24, m < 60 else { return nil }
         text = rest
         return hour * 3600 + m * 60
+    }
+
+    /// Whether digits read as `YYYYMMDD` rather than epoch seconds: Graphite's test, eight digits with a year
+    /// after 1900, a month below 13 and a day below 32 (`20231114`; `20231301` is a time in 1970).
+    private static func isPlausibleDate(_ digits: String) -> Bool {
+        guard digits.count == 8, let n = Int(digits) else { return false }
+        return n / 10_000 > 1900 && n / 100 % 100 < 13 && n % 100 < 32
     }
 
     /// `+2h`, `-1d`, `-1d12h` (each part in the units of `unitSeconds`, the sign for all), or `` for none: a

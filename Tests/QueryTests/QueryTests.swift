@@ -51,6 +51,8 @@ import TestSupport
 
     @Test func absoluteTimes() {
         #expect(TimeSpec.parse("1699999999", now: 0) == 1_699_999_999)
+        // Digits are epoch seconds, as Graphite reads them, unless they look like a date (`YYYYMMDD`).
+        #expect(TimeSpec.parse("0", now: 5) == 0 && TimeSpec.parse("6", now: 5) == 6 && TimeSpec.parse("20231301", now: 0) == 20_231_301)
         // 2023-11-14 22:13 UTC, computed by `date -u -d '2023-11-14 22:13' +%s`.
         let (_, expected) = (try? run("/bin/date", ["-u", "-d", "2023-11-14 22:13", "+%s"])) ?? (1, "")
         #expect(TimeSpec.parse("22:13_20231114", now: 0) == Int(expected.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -111,7 +113,7 @@ import TestSupport
 
     @Test(arguments: ["noonish", "13:00pm", "0:30am", "25:00", "12:5", "yesterday-", "midnight+5parsecs", "today+1h-", "lunchtime", "+noon",
                       "feb29", "feb30", "jan", "jan123", "janu8", "funday", "mo", "13/01/24", "01/02", "01/02/024", "1/2/3/4",
-                      "20231301", "monday8", "12/25/24x", "13pm", "0am", "123pm", "6p", "6", "24:00"])
+                      "20230229", "20231100", "monday8", "12/25/24x", "13pm", "0am", "123pm", "6p", "24:00", "-123456789"])
     func namedReferencesThatAreNotTimes(text: String) {
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == nil)
     }

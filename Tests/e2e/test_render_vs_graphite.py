@@ -170,6 +170,37 @@ def test_times_on_a_zones_clock_as_graphite(both, start, end, zone):
     assert [p[1] for p in got[0]["datapoints"]] == [p[1] for p in expected[0]["datapoints"]]
 
 
+@pytest.mark.parametrize("query", ["a.b.*", "sumSeries(a.b.*)", "movingAverage(a.b.c,5)"])
+def test_now_moves_relative_times_as_graphite(both, query):
+    """Graphite's `now` parameter: from and until count from it."""
+    service, tenant, graphite, now = both
+    compare(both, query, **{"from": "-15min", "until": "-1min", "now": now - 300})
+
+
+def test_now_moves_the_archive_choice_as_graphite_web(both):
+    """The fetch takes `now` as the present, as graphite-web passes it to whisper.fetch: ten minutes before a `now`
+    90 minutes ago still lie within the 10-second archive's 6,000 s. Asked without `now`, the same times are
+    older than that and come from the 60-second archive (whisper's rule)."""
+    service, tenant, graphite, now = both
+    past = now - 5400
+    steps = []
+    for params in [{"from": "-10min", "now": past}, {"from": past - 600, "until": past}]:
+        query = urllib.parse.urlencode({"target": "a.b.c", "format": "json", **params})
+        status, got, _ = service.api("GET", "/render?" + query, cookie=tenant.cookie)
+        assert status == 200, got
+        times = [p[1] for p in got[0]["datapoints"]]
+        steps.append(times[1] - times[0])
+        assert past - 600 - steps[-1] < times[0] <= past - 600 + steps[-1] and times[-1] <= past
+    assert steps == [10, 60]
+
+
+@pytest.mark.parametrize("value", ["yesterdayish", "-5parsecs", "1e300"])
+def test_a_now_that_is_not_a_time_is_a_400(both, value):
+    service, tenant, graphite, now = both
+    status, got, _ = service.api("GET", "/render?" + urllib.parse.urlencode({"target": "a.b.c", "now": value}), cookie=tenant.cookie)
+    assert status == 400 and got["error"]["code"] == "bad_time" and "now" in got["error"]["message"], got
+
+
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "GMT+5", "utc", "../../etc/passwd", ""])
 def test_an_unknown_time_zone_is_a_400(both, zone):
     service, tenant, graphite, now = both
