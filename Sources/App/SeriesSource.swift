@@ -13,11 +13,15 @@ struct TimeWindow: Sendable {
     let now: Int
 
     init(from: String, until: String, now nowText: String = "now", clock: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
-        guard let now = TimeSpec.parse(nowText, now: clock, timeZone: timeZone) else {
-            throw HTTPError.badRequest("now: '\(nowText.prefix(100))' is not a time", code: "bad_time")
+        func time(_ parameter: String, _ text: String, now: Int) throws(HTTPError) -> Int {
+            guard let t = TimeSpec.parse(text, now: now, timeZone: timeZone) else {
+                throw HTTPError.badRequest("\(parameter): '\(text.prefix(100))' is not a time", code: "bad_time")
+            }
+            return t
         }
-        guard let start = TimeSpec.parse(from, now: now, timeZone: timeZone) else { throw HTTPError.badRequest("from: '\(from.prefix(100))' is not a time", code: "bad_time") }
-        guard let end = TimeSpec.parse(until, now: now, timeZone: timeZone) else { throw HTTPError.badRequest("until: '\(until.prefix(100))' is not a time", code: "bad_time") }
+        let now = try time("now", nowText, now: clock)
+        let start = try time("from", from, now: now)
+        let end = try time("until", until, now: now)
         guard start < end else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }
         self.from = start
         self.until = end

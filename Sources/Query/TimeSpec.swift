@@ -25,7 +25,7 @@ public enum TimeSpec {
         while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
         let t = trimmed.lowercased()
         if t.isEmpty || t == "now" { return now }
-        if t.allSatisfy({ $0.isASCII && $0.isNumber }), !isPlausibleDate(t), let epoch = Int(t) { return epoch }
+        if t.allSatisfy(isDigit), !isPlausibleDate(t), let epoch = Int(t) { return epoch }
         if t.hasPrefix("now-") || t.hasPrefix("now+") { return parse(String(t.dropFirst(3)), now: now, timeZone: timeZone) }
         if t.hasPrefix("-") || t.hasPrefix("+") { return offsetSeconds(t[...]).map { now + $0 } }
         return reference(t, now: now, timeZone: timeZone)
@@ -55,8 +55,10 @@ public enum TimeSpec {
     /// The instant a wall-clock time in `zone` names (`wallClock` counts seconds as if the zone were UTC), read
     /// as Graphite reads it (pytz, `is_dst=False`): in the hour a clock change repeats, the later reading, on
     /// standard time; in the hour it skips, the reading with the standard time's offset.
-    static func instant(ofWallClock wallClock: Int, in zone: TimeZone) -> Int {
-        let sides = [wallClock - 86_400, wallClock + 86_400].map { (offset: zone.secondsFromGMT(for: date($0)), daylight: zone.isDaylightSavingTime(for: date($0))) }
+    private static func instant(ofWallClock wallClock: Int, in zone: TimeZone) -> Int {
+        let sides = [wallClock - 86_400, wallClock + 86_400].map { day in
+            (offset: zone.secondsFromGMT(for: date(day)), daylight: zone.isDaylightSavingTime(for: date(day)))
+        }
         guard sides[0].offset != sides[1].offset else { return wallClock - sides[0].offset }
         let readings = sides.filter { zone.secondsFromGMT(for: date(wallClock - $0.offset)) == $0.offset }
         let side = readings.count == 1 ? readings[0] : (sides.first { !$0.daylight } ?? sides[0])
@@ -64,6 +66,8 @@ public enum TimeSpec {
     }
 
     private static func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: Double(seconds)) }
+
+    private static func isDigit(_ c: Character) -> Bool { c.isASCII && c.isNumber }
 
     private static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
@@ -85,7 +89,7 @@ public enum TimeSpec {
         case "tomorrow": return 1
         default: break
         }
-        let midnight = Date(timeIntervalSince1970: Double(today * 86_400))
+        let midnight = date(today * 86_400)
         if let weekday = index(of: word, in: weekdays) {
             return -((calendar.component(.weekday, from: midnight) - 1 - weekday + 7) % 7)
         }
@@ -106,7 +110,7 @@ public enum TimeSpec {
     /// `MM/DD/YY` (a year before 70 is 20YY, as Graphite reads it), `MM/DD/YYYY` or `YYYYMMDD`.
     private static func calendarDate(_ word: Substring, thisYear: Int) -> (Int, Int, Int)? {
         func number(_ text: Substring, digits: ClosedRange<Int>) -> Int? {
-            digits.contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber } ? Int(text) : nil
+            digits.contains(text.count) && text.allSatisfy(isDigit) ? Int(text) : nil
         }
         let letters = word.prefix { $0.isLetter }
         if !letters.isEmpty {
@@ -129,13 +133,13 @@ public enum TimeSpec {
     /// `HH:MM`, `HH:MMam`, `HH:MMpm` or `Ham`, `Hpm` (`18:30`, `6:30pm`, `6pm`; 12:30am is half past midnight),
     /// taken off the front of `text`.
     private static func timeOfDay(_ text: inout Substring) -> Int? {
-        let hours = text.prefix { $0.isASCII && $0.isNumber }
+        let hours = text.prefix(while: isDigit)
         guard (1...2).contains(hours.count), var hour = Int(hours) else { return nil }
         var rest = text.dropFirst(hours.count)
         var minute: Int?
         if rest.first == ":" {
             let digits = rest.dropFirst().prefix(2)
-            guard digits.count == 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            guard digits.count == 2, digits.allSatisfy(isDigit) else { return nil }
             minute = Int(digits)
             rest = rest.dropFirst(3)
         }
@@ -166,7 +170,7 @@ public enum TimeSpec {
         var rest = text.dropFirst()
         var total = 0
         repeat {
-            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            let digits = rest.prefix(while: isDigit)
             let unit = rest.dropFirst(digits.count).prefix { $0.isLetter }
             guard let n = Int(digits), let seconds = unitSeconds(String(unit)), n <= range.upperBound / seconds else { return nil }
             total += n * seconds
