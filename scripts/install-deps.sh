@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with the Swift toolchain lacks.
 #   scripts/install-deps.sh          system libraries to build and run Telewall
-#   scripts/install-deps.sh --test   also what the tests drive: curl, openssl, Chromium, pytest, Python whisper, statsd and graphite-render
+#   scripts/install-deps.sh --test   also what the tests drive: curl, openssl, Chromium, pytest, Python whisper, statsd and
+#                                    graphite-render, and tzdata, from which `date` and graphite-render read the zones
+#                                    the time-zone tests compare with
 set -euo pipefail
 
 packages=(libsqlite3-dev libssl-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(curl openssl chromium python3 python3-pip)
+    packages+=(curl openssl chromium python3 python3-pip tzdata)
 fi
 
 missing=()
