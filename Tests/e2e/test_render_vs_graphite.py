@@ -179,10 +179,10 @@ def test_now_moves_relative_times_as_graphite(both, query):
 
 def test_now_moves_the_archive_choice_as_graphite_web(both):
     """The fetch takes `now` as the present, as graphite-web passes it to whisper.fetch: ten minutes before a `now`
-    90 minutes ago still lie within the 10-second archive's 6,000 s. Asked without `now`, the same times are
-    older than that and come from the 60-second archive (whisper's rule)."""
+    91 minutes ago still lie within the 10-second archive's 6,000 s. Asked without `now`, the same times are at
+    least 6,060 s old and come from the 60-second archive (whisper's rule)."""
     service, tenant, graphite, now = both
-    past = now - 5400
+    past = now - 5460
     steps = []
     for params in [{"from": "-10min", "now": past}, {"from": past - 600, "until": past}]:
         query = urllib.parse.urlencode({"target": "a.b.c", "format": "json", **params})
