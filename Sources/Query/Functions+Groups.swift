@@ -1,6 +1,3 @@
-import Foundation
-import Posix
-
 extension Functions {
     /// asPercent(seriesList, total=None): each series as a percentage of the total (the sum of the list, one
     /// series, or a number), as graphite-render computes it.

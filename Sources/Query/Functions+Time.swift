@@ -1,6 +1,3 @@
-import Foundation
-import Posix
-
 extension Functions {
     /// timeShift(seriesList, '1d'): the same series fetched over the range shifted back (or `+` forward).
     static func timeShift(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
