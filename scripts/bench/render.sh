@@ -86,6 +86,13 @@ measure() {  # url [header]
 # Telewall's CPU time in clock ticks (user + system, all threads), to report CPU per request.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$tw_pid/stat"; }
 per_request_us() { awk -v t="$1" -v r="$2" -v d="$duration" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }'; }
+# The share of all CPUs' time not idle since the /proc/stat `cpu` line given, in percent: how busy the machine
+# (servers and load generator together) was during a run.
+busy_since() {
+    awk -v before="$1" 'NR == 1 { split(before, b, " "); total = 0
+        for (i = 2; i <= NF; i++) total += $i - b[i]
+        printf "%.0f", 100 * (total - ($5 - b[5]) - ($6 - b[6])) / total }' /proc/stat
+}
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
 
 # Both must give the same answer before their speeds mean anything: the same series (or nodes), each with as many
@@ -123,19 +130,23 @@ echo "(cpu us: Telewall's CPU time, all threads, per request answered; less nois
 # averaging 2 x 32 / requests/s). wrk times each request from its write, after the pause.
 echo
 echo "at half load: the same 32 connections, paced to about half each server's requests/s above"
-printf '%-26s %12s %9s %9s   %12s %9s %9s\n' query "telewall r/s" "p50 ms" "p99 ms" "graphite r/s" "p50 ms" "p99 ms"
+printf '%-26s %12s %9s %9s %7s   %12s %9s %9s\n' query "telewall r/s" "p50 ms" "p99 ms" "busy %" "graphite r/s" "p50 ms" "p99 ms"
 half_load_pause() { awk -v r="$1" 'BEGIN { printf "%.3f", 2 * 32 * 1000 / r }'; }
 for i in 0 1; do
     q=${single_queries[$i]}
+    stat_before=$(head -1 /proc/stat)
     PAUSE_MS=$(half_load_pause "${saturated_tw[$i]}") measure "http://127.0.0.1:$tw_port/$q" "Authorization: Bearer $key"
-    t_rps=$rps t50=$p50 t99=$p99
+    t_rps=$rps t50=$p50 t99=$p99 busy=$(busy_since "$stat_before")
     PAUSE_MS=$(half_load_pause "${saturated_gr[$i]}") measure "http://127.0.0.1:$gr_port/$q"
-    printf '%-26s %12.0f %9.3f %9.3f   %12.0f %9.3f %9.3f\n' "${q:0:26}" "$t_rps" "$t50" "$t99" "$rps" "$p50" "$p99"
+    printf '%-26s %12.0f %9.3f %9.3f %7s   %12.0f %9.3f %9.3f\n' "${q:0:26}" "$t_rps" "$t50" "$t99" "$busy" "$rps" "$p50" "$p99"
 done
 # The machine's own floor at that load: nginx sending the 24 h answer's very bytes as a file, paced as Telewall was.
 mkdir -p "$work/static"
 curl -sf -H "Authorization: Bearer $key" -o "$work/static/24h.json" "http://127.0.0.1:$tw_port/${single_queries[1]}"
 start_nginx "$work" "$nginx_port" "$work/static"
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/24h.json" && break; sleep 0.1; done
+stat_before=$(head -1 /proc/stat)
 PAUSE_MS=$(half_load_pause "${saturated_tw[1]}") measure "http://127.0.0.1:$nginx_port/24h.json"
-printf '%-26s %12.0f %9.3f %9.3f   (nginx: the 24 h answer as a file, paced as Telewall was)\n' "24h.json" "$rps" "$p50" "$p99"
+printf '%-26s %12.0f %9.3f %9.3f %7s   (nginx: the 24 h answer as a file, paced as Telewall was)\n' "24h.json" "$rps" "$p50" "$p99" \
+    "$(busy_since "$stat_before")"
+echo "(busy %: all CPUs' time not idle during that server's run, the load generator's included)"
