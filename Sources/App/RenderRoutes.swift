@@ -46,7 +46,7 @@ struct RenderRoutes: Sendable {
         let reader = try auth.seriesReader(request)
         let params = Parameters(request)
         let zone = try Self.timeZone(params.first("tz"))
-        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: params.first("now") ?? "now",
+        let window = try TimeWindow(from: params.first("from") ?? "-24h", until: params.first("until") ?? "now", now: params.first("now"),
                                     clock: Int(Date().timeIntervalSince1970), timeZone: zone)
         let targets = params.all("target", "target[]").filter { !$0.isEmpty }
         if let allowed = reader.allowedTargets, let other = targets.first(where: { !allowed.contains($0) }) {
@@ -209,13 +209,13 @@ enum RenderFormat {
     /// a line break goes in double quotes.
     static func csv(_ list: [Series], timeZone: TimeZone) -> ResponseBody {
         var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + $1.values.count * ($1.name.utf8.count + 48) })
+        var clock = ZoneClock(timeZone)
         for s in list {
             let name = csvField(s.name)
             for (i, v) in s.values.enumerated() {
                 out.append(bytes: name)
                 out.append(byte: UInt8(ascii: ","))
-                let t = s.start + i * s.step
-                out.appendDateTime(wallClock: t + timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))))
+                out.appendDateTime(wallClock: clock.wallClock(s.start + i * s.step))
                 out.append(byte: UInt8(ascii: ","))
                 if let v { out.appendFloat(v) }
                 out.append("\r\n")
