@@ -8,18 +8,18 @@ struct TimeWindow: Sendable {
     let from: Int
     let until: Int
     /// The present as the request sees it: where relative times count from, and where the fetch puts the end of
-    /// each archive's retention. Graphite's `now` parameter (by default `clock`, the real time) moves it, as
-    /// graphite-web does.
+    /// each archive's retention. Graphite's `now` parameter moves it from `clock`, the real time, as graphite-web
+    /// does; without one there is nothing to parse.
     let now: Int
 
-    init(from: String, until: String, now nowText: String = "now", clock: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
+    init(from: String, until: String, now nowText: String? = nil, clock: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
         func time(_ parameter: String, _ text: String, now: Int) throws(HTTPError) -> Int {
             guard let t = TimeSpec.parse(text, now: now, timeZone: timeZone) else {
                 throw HTTPError.badRequest("\(parameter): '\(text.prefix(100))' is not a time", code: "bad_time")
             }
             return t
         }
-        let now = try time("now", nowText, now: clock)
+        let now = try nowText.map { text throws(HTTPError) in try time("now", text, now: clock) } ?? clock
         let start = try time("from", from, now: now)
         let end = try time("until", until, now: now)
         guard start < end else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }

@@ -1,17 +1,15 @@
 import Glibc
 
 /// Monotonic time in seconds, for deadlines and durations.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+public func monotonicSeconds() -> Double { seconds(on: CLOCK_MONOTONIC) }
 
 /// The CPU time the calling thread has used, in seconds: a budget for work that must not count the time the
 /// thread waited for a CPU.
-public func threadCPUSeconds() -> Double {
+public func threadCPUSeconds() -> Double { seconds(on: CLOCK_THREAD_CPUTIME_ID) }
+
+private func seconds(on clock: clockid_t) -> Double {
     var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    clock_gettime(clock, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 

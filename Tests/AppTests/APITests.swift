@@ -215,10 +215,11 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         }
         let credentials = [("a1", ["Authorization": "Bearer \(try key(cookieA))"]), ("a2", ["Authorization": "Bearer \(try key(cookieA))"]),
                            ("a", ["Cookie": cookieA]), ("b1", ["Authorization": "Bearer \(try key(cookieB))"]), ("b", ["Cookie": cookieB])]
+        func request(_ headers: [String: String]) -> Request {
+            Request(method: "GET", target: "/metrics/find?query=*", headers: headers.map { Header($0.key, $0.value) })
+        }
         func turns() -> [String: UInt64] {
-            Dictionary(uniqueKeysWithValues: credentials.map { name, headers in
-                (name, t.app.auth.fairnessKey(Request(method: "GET", target: "/metrics/find?query=*", headers: headers.map { Header($0.key, $0.value) })))
-            })
+            Dictionary(uniqueKeysWithValues: credentials.map { name, headers in (name, t.app.auth.fairnessKey(request(headers))) })
         }
         let unseen = turns()
         #expect(unseen["a1"] != unseen["a2"], "keys not yet looked up count as themselves")
@@ -228,10 +229,7 @@ func errorCode(_ r: RawResponse) -> String? { (r.json["error"] as? [String: Any]
         #expect(seen["b1"] == seen["b"] && seen["b1"] != seen["a1"])
         // The listeners' servers are set up to use it.
         let configuration = t.app.serverConfiguration(SocketAddress(host: "127.0.0.1", port: 0), tls: nil)
-        for (name, headers) in credentials {
-            let request = Request(method: "GET", target: "/metrics/find?query=*", headers: headers.map { Header($0.key, $0.value) })
-            #expect(configuration.fairnessKey(request) == seen[name], "\(name)")
-        }
+        for (name, headers) in credentials { #expect(configuration.fairnessKey(request(headers)) == seen[name], "\(name)") }
     }
 
     @Test func aRevokedTokenNoLongerIdentifiesItsTenant() throws {

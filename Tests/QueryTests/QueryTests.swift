@@ -49,13 +49,11 @@ import TestSupport
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == 1_700_000_000 + offset)
     }
 
-    @Test func absoluteTimes() {
+    @Test func absoluteTimes() throws {
         #expect(TimeSpec.parse("1699999999", now: 0) == 1_699_999_999)
         // Digits are epoch seconds, as Graphite reads them, unless they look like a date (`YYYYMMDD`).
         #expect(TimeSpec.parse("0", now: 5) == 0 && TimeSpec.parse("6", now: 5) == 6 && TimeSpec.parse("20231301", now: 0) == 20_231_301)
-        // 2023-11-14 22:13 UTC, computed by `date -u -d '2023-11-14 22:13' +%s`.
-        let (_, expected) = (try? run("/bin/date", ["-u", "-d", "2023-11-14 22:13", "+%s"])) ?? (1, "")
-        #expect(TimeSpec.parse("22:13_20231114", now: 0) == Int(expected.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(TimeSpec.parse("22:13_20231114", now: 0) == (try dateSeconds("2023-11-14 22:13")))
         #expect(TimeSpec.parse("-5parsecs", now: 0) == nil && TimeSpec.parse("tomorrowish", now: 0) == nil)
     }
 
@@ -73,9 +71,7 @@ import TestSupport
         ("noon_20240229", "2024-02-29 12:00"), ("20240229+1d", "2024-03-01 00:00"), ("teatime 12/31/1999", "1999-12-31 16:00"),
     ])
     func namedReferences(text: String, expected: String) throws {
-        let (status, output) = try run("/bin/date", ["-u", "-d", expected, "+%s"])
-        #expect(status == 0)
-        #expect(TimeSpec.parse(text, now: 1_700_000_000) == Int(output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(text)")
+        #expect(TimeSpec.parse(text, now: 1_700_000_000) == (try dateSeconds(expected)), "\(text)")
     }
 
     /// The same references on other zones' clocks, seen from 2023-11-15 03:00:00 UTC, which is still Tuesday the
@@ -89,10 +85,9 @@ import TestSupport
         ("Europe/Berlin", "teatime 12/31/1999", "1999-12-31 16:00"),
     ])
     func namedReferencesOnAZonesClock(zone: String, text: String, expected: String) throws {
-        let (status, output) = try run("/usr/bin/env", ["TZ=\(zone)", "date", "-d", expected, "+%s"])
-        #expect(status == 0)
         let now = 1_700_000_000 + 4 * 3600 + 46 * 60 + 40
-        #expect(TimeSpec.parse(text, now: now, timeZone: try #require(TimeZone(identifier: zone))) == seconds(output), "\(zone) \(text)")
+        #expect(TimeSpec.parse(text, now: now, timeZone: try #require(TimeZone(identifier: zone))) == (try dateSeconds(expected, zone: zone)),
+                "\(zone) \(text)")
     }
 
     /// Where Berlin's clocks change. 02:30 on 2023-10-29 happened twice; Graphite (pytz, `is_dst=False`) takes the
@@ -104,12 +99,33 @@ import TestSupport
         ("03:30_20231029", "2023-10-29 02:30"), ("01:30_20231029", "2023-10-28 23:30"),
     ])
     func referencesWhereTheClockChanges(text: String, expected: String) throws {
-        let now = seconds(try run("/bin/date", ["-u", "-d", "2023-10-29 12:00", "+%s"]).1)
-        let instant = seconds(try run("/bin/date", ["-u", "-d", expected, "+%s"]).1)
-        #expect(TimeSpec.parse(text, now: try #require(now), timeZone: try #require(TimeZone(identifier: "Europe/Berlin"))) == instant, "\(text)")
+        let now = try dateSeconds("2023-10-29 12:00")
+        let instant = try dateSeconds(expected)
+        #expect(TimeSpec.parse(text, now: now, timeZone: try #require(TimeZone(identifier: "Europe/Berlin"))) == instant, "\(text)")
     }
 
-    private func seconds(_ output: String) -> Int? { Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    /// `date`'s reading of a clock time in `zone`, in epoch seconds: the tests' clock, independent of TimeSpec.
+    /// A time `date` cannot read fails the test.
+    private func dateSeconds(_ text: String, zone: String = "UTC") throws -> Int {
+        let (status, output) = try run("/usr/bin/env", ["TZ=\(zone)", "date", "-d", text, "+%s"])
+        #expect(status == 0, "date -d '\(text)'")
+        return try #require(Int(output.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// ZoneClock looks the offset up once per clock change, yet reads every instant as a lookup for each would:
+    /// every 10 minutes across both of Berlin's 2023 changes, and again from the start, as a second series does.
+    @Test func aZonesClockAcrossItsChanges() throws {
+        let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
+        var clock = ZoneClock(berlin)
+        var misread: [Int] = []
+        for start in [1_679_788_800, 1_698_537_600] {  // 2023-03-26 and 2023-10-29, 00:00 UTC
+            let instants = Array(stride(from: start - 86_400, to: start + 86_400, by: 600))
+            for t in instants + instants where clock.wallClock(t) != t + berlin.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))) {
+                misread.append(t)
+            }
+        }
+        #expect(misread.first == nil, "\(misread.count) instants misread")
+    }
 
     @Test(arguments: ["noonish", "13:00pm", "0:30am", "25:00", "12:5", "yesterday-", "midnight+5parsecs", "today+1h-", "lunchtime", "+noon",
                       "feb29", "feb30", "jan", "jan123", "janu8", "funday", "mo", "13/01/24", "01/02", "01/02/024", "1/2/3/4",

@@ -6,12 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-10}"
-command -v wrk >/dev/null && command -v nginx >/dev/null || {
-    sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
-}
 scripts/install-deps.sh
-source scripts/bench/nginx.sh
+source scripts/bench/http_load.sh
 swift build -c release --product telewall >/dev/null
 
 work=$(mktemp -d)
@@ -24,7 +20,7 @@ TELEWALL_PUBLIC_DIR="$work/public" .build/release/telewall serve --data "$work/d
     --http "127.0.0.1:$tw_port" --statsd 127.0.0.1:18482 --graphite 127.0.0.1:18483 &
 start_nginx "$work" "$nginx_port" "$work/public"
 for port in $tw_port $nginx_port; do
-    for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench-4k.txt" && break; sleep 0.1; done
+    wait_for "http://127.0.0.1:$port/bench-4k.txt"
     curl -sf "http://127.0.0.1:$port/bench-4k.txt" | cmp -s - "$work/public/bench-4k.txt" \
         || { echo "127.0.0.1:$port does not serve the 4 KiB file" >&2; exit 1; }
 done
@@ -34,12 +30,10 @@ done
 measure() {  # url
     wrk -t2 -c64 -d2s "$1" >/dev/null
     local out; out=$(wrk -t2 -c64 -d"${duration}s" --latency "$1")
-    # Every answer must be a 200: a server answering errors (nginx unable to read the file) measures nothing.
-    if grep -q "Non-2xx" <<<"$out"; then echo "$1 answered non-2xx: $(grep Non-2xx <<<"$out")" >&2; exit 1; fi
+    require_2xx "$1" "$out"
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 }
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v*1000 } }'; }
 
 measure "http://127.0.0.1:$tw_port/healthz"; tw_health_rps=$rps tw_health_p99=$p99
 measure "http://127.0.0.1:$tw_port/bench-4k.txt"; tw_file_rps=$rps tw_file_p99=$p99

@@ -1,6 +1,12 @@
-# Sourced by the benchmarks. start_nginx WORK PORT ROOT: nginx (2 workers, sendfile, keep-alive) serving ROOT on
-# 127.0.0.1:PORT, its files under WORK; WORK/nginx.pid names it for the caller's exit trap. Started as root, its
-# workers run as nobody: WORK (mktemp's, mode 700) and ROOT are opened to them, or every answer is a 403.
+# Sourced by the HTTP benchmarks (http.sh, render.sh): what they share. Installs wrk and nginx when missing.
+command -v wrk >/dev/null && command -v nginx >/dev/null || {
+    sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
+}
+
+# start_nginx WORK PORT ROOT: nginx (2 workers, sendfile, keep-alive) serving ROOT on 127.0.0.1:PORT, its files
+# under WORK; WORK/nginx.pid names it for the caller's exit trap. Started as root, its workers run as nobody: WORK
+# (mktemp's, mode 700) and ROOT are opened to them, or every answer is a 403.
 start_nginx() {
     local work=$1 port=$2 root=$3
     chmod o+rx "$work"
@@ -26,4 +32,22 @@ http {
 CONF
     mkdir -p "$work/nginx-tmp"
     nginx -c "$work/nginx.conf"
+}
+
+# wait_for URL: until URL answers a 2xx, for at most 20 s; a server that never does stops the script.
+wait_for() {
+    for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done
+    echo "$1 never answered" >&2
+    exit 1
+}
+
+# require_2xx URL WRK-OUTPUT: stops the script when wrk counted any non-2xx answer: a server answering errors
+# measures nothing. Call it in the script's own shell, not in $(...), or only a subshell stops.
+require_2xx() {
+    if grep -q "Non-2xx" <<<"$2"; then echo "$1 answered non-2xx: $(grep Non-2xx <<<"$2")" >&2; exit 1; fi
+}
+
+# wrk's latency (`850.00us`, `1.25ms`, `2.01s`) in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'
 }

@@ -10,11 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-8}"
-command -v wrk >/dev/null && command -v nginx >/dev/null || {
-    sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
-}
-source scripts/bench/nginx.sh
+source scripts/bench/http_load.sh
 python3 -c "import graphite_render, gunicorn" 2>/dev/null || python3 -m pip install -q graphite-render gunicorn
 swift build -c release --product telewall >/dev/null
 work=$(mktemp -d)
@@ -24,7 +20,7 @@ trap 'kill $(jobs -p) 2>/dev/null; [[ -f $work/nginx.pid ]] && kill "$(cat $work
 .build/release/telewall serve --data "$work/data" --log-level warning --http "127.0.0.1:$tw_port" \
     --statsd 127.0.0.1:18582 --graphite 127.0.0.1:18583 &
 tw_pid=$!
-for _ in $(seq 100); do curl -sf -o /dev/null "127.0.0.1:$tw_port/healthz" && break; sleep 0.1; done
+wait_for "127.0.0.1:$tw_port/healthz"
 cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d '{"email":"bench@example.com","password":"bench-password"}' \
     "127.0.0.1:$tw_port/api/v1/signup" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}')
 key=$(curl -s -H "Cookie: $cookie" -H 'Content-Type: application/json' -d '{"name":"bench"}' "127.0.0.1:$tw_port/api/v1/keys" \
@@ -63,7 +59,7 @@ whisper:
 time_zone: UTC
 CONF
 GRAPHITE_API_CONFIG="$work/graphite.yaml" python3 -m gunicorn -w 2 -b "127.0.0.1:$gr_port" graphite_render.app:app --log-level warning >"$work/graphite.log" 2>&1 &
-for _ in $(seq 100); do curl -sf -o /dev/null "127.0.0.1:$gr_port/metrics/find?query=*" && break; sleep 0.2; done
+wait_for "127.0.0.1:$gr_port/metrics/find?query=*"
 
 # wrk with 32 connections; when PAUSE_MS is set, each connection pauses a random 0..2x PAUSE_MS ms after every
 # answer (random, so that the connections do not fall into step and arrive as bursts of 32).
@@ -79,9 +75,9 @@ LUA
 measure() {  # url [header]
     local out
     out=$(wrk -t2 -c32 -d"${duration}s" --latency ${PAUSE_MS:+-s "$pace"} ${2:+-H "$2"} "$1")
-    if grep -q "Non-2xx" <<<"$out"; then echo "$1 answered non-2xx: $(grep Non-2xx <<<"$out")" >&2; exit 1; fi
+    require_2xx "$1" "$out"
     read -r rps p50 p99 < <(awk '/^Requests\/sec/ {rps=$2} $1 == "50%" {p50=$2} $1 == "99%" {p99=$2} END {print rps, p50, p99}' <<<"$out")
-    p50=$(ms "$p50") p99=$(ms "$p99")
+    p50=$(to_ms "$p50") p99=$(to_ms "$p99")
 }
 # Telewall's CPU time in clock ticks (user + system, all threads), to report CPU per request.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$tw_pid/stat"; }
@@ -93,7 +89,6 @@ busy_since() {
         for (i = 2; i <= NF; i++) total += $i - b[i]
         printf "%.0f", 100 * (total - ($5 - b[5]) - ($6 - b[6])) / total }' /proc/stat
 }
-ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'; }
 
 # Both must give the same answer before their speeds mean anything: the same series (or nodes), each with as many
 # points. A reference answering [] or an error quickly would flatter itself.
@@ -144,7 +139,7 @@ done
 mkdir -p "$work/static"
 curl -sf -H "Authorization: Bearer $key" -o "$work/static/24h.json" "http://127.0.0.1:$tw_port/${single_queries[1]}"
 start_nginx "$work" "$nginx_port" "$work/static"
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/24h.json" && break; sleep 0.1; done
+wait_for "http://127.0.0.1:$nginx_port/24h.json"
 stat_before=$(head -1 /proc/stat)
 PAUSE_MS=$(half_load_pause "${saturated_tw[1]}") measure "http://127.0.0.1:$nginx_port/24h.json"
 printf '%-26s %12.0f %9.3f %9.3f %7s   (nginx: the 24 h answer as a file, paced as Telewall was)\n' "24h.json" "$rps" "$p50" "$p99" \
