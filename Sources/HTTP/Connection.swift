@@ -20,8 +20,10 @@ final class Connection {
     /// body is a chunk of its own, sent from where it lies (`flush` gathers them, so nothing is copied).
     private var output: [ResponseBody] = []
     private var outputOffset = 0
-    /// A request of this connection is running on the worker pool.
+    /// A request of this connection went to a worker pool, and the loop has not yet seen its socket come back.
     var inFlight = false
+    /// Whether the loop or that request's job holds the socket.
+    let gate = FlightGate()
     /// Close once `output` is written (a `Connection: close` response or a fatal parse error).
     var closeAfterWrite = false
     var peerClosed = false
@@ -75,26 +77,39 @@ final class Connection {
         }
     }
 
+    /// Queues an answer a job has begun to write to the socket itself: its first `sent` bytes are out.
+    func queue(_ chunks: [ResponseBody], alreadySent sent: Int) {
+        precondition(output.isEmpty, "a job writes only while nothing else is queued")
+        for chunk in chunks { queue(chunk) }
+        advance(by: sent)
+    }
+
     /// Writes pending output until done or the socket is full; false on a broken connection.
     func flush() -> Bool {
         while !output.isEmpty {
-            guard let written = tls == nil ? sendPending() : writeFirstPending() else { return false }
+            guard let written = tls == nil ? Self.send(output, from: outputOffset, on: fd) : writeFirstPending() else { return false }
             if written == 0 { return true }
-            outputOffset += written
-            while let first = output.first, outputOffset >= first.count {
-                outputOffset -= first.count
-                output.removeFirst()
-            }
+            advance(by: written)
         }
         return true
+    }
+
+    /// Moves past `written` bytes of the pending output.
+    private func advance(by written: Int) {
+        outputOffset += written
+        while let first = output.first, outputOffset >= first.count {
+            outputOffset -= first.count
+            output.removeFirst()
+        }
     }
 
     /// At most this many queued chunks go out in one `sendmsg`: a head and its body, or the answers to a run of
     /// pipelined requests.
     private static let gatheredChunks = 64
 
-    /// Sends the first pending chunks in one call: bytes sent, 0 when the socket is full, nil when broken.
-    private func sendPending() -> Int? {
+    /// Sends the first of `chunks`, from byte `offset` of the first, in one call on a plain socket: bytes sent,
+    /// 0 when the socket is full, nil when broken.
+    static func send(_ output: [ResponseBody], from offset: Int, on fd: FileDescriptor) -> Int? {
         withUnsafeTemporaryAllocation(of: iovec.self, capacity: Self.gatheredChunks) { vectors in
             let chunks = min(output.count, Self.gatheredChunks)
             func gather(_ index: Int) -> Int? {
@@ -106,7 +121,7 @@ final class Connection {
                     }
                 }
                 return output[index].withUnsafeBytes { bytes in
-                    let from = index == 0 ? outputOffset : 0
+                    let from = index == 0 ? offset : 0
                     vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + from), iov_len: bytes.count - from)
                     return gather(index + 1)
                 }

@@ -4,15 +4,18 @@ import Posix
 import Synchronization
 import TLS
 
-/// One thread's epoll loop: accepts, reads, parses, dispatches and writes for its connections.
+/// One thread's epoll loop: accepts, reads, parses, dispatches and writes for its connections. Jobs on the worker
+/// pools write their own answers (see `FlightGate`) and hand to the loop only what they cannot finish.
 final class EventLoop: @unchecked Sendable {
-    // @unchecked: everything but `mailbox` and `stopDeadline` is touched only by the loop's own thread;
-    // those two are synchronized (Mutex, Atomic) and other threads use nothing else.
-    private struct Completion {
-        let token: UInt64
-        let response: Response
-        let keepAlive: Bool
-        let omitBody: Bool
+    // @unchecked: other threads (the pools' jobs) touch only `mailbox`, `stopDeadline`, `statusCounts` and
+    // `epoll.wake`, which are synchronized, and the sockets a `FlightGate` lends them; everything else is the
+    // loop's own thread's.
+    private enum Completion {
+        /// The job wrote its whole answer and gave the socket back while the loop waited for it.
+        case gaveBack(token: UInt64)
+        /// The loop is to write the rest of the answer, `chunks` from byte `sent` on, or to close a broken
+        /// connection (`sent` nil).
+        case handedBack(token: UInt64, chunks: [ResponseBody], sent: Int?, keepAlive: Bool)
     }
 
     private static let listenerToken: UInt64 = 0
@@ -146,8 +149,15 @@ final class EventLoop: @unchecked Sendable {
             }
             if c.closeAfterWrite { return close(c) }
             if c.inFlight {
-                c.deadline = .infinity
-                return
+                // Until input arrives or a request waits, the loop has nothing to do here and need not be woken:
+                // the job writes its answer itself.
+                let waiting = c.mayHaveInput || c.parser.bufferedByteCount > 0
+                if waiting ? c.gate.await() : c.gate.isLent {
+                    c.deadline = monotonicSeconds() + configuration.idleTimeout
+                    return
+                }
+                c.inFlight = false
+                continue
             }
             do {
                 if let event = try c.parser.next() {
@@ -164,22 +174,25 @@ final class EventLoop: @unchecked Sendable {
                 continue
             }
             if c.peerClosed { return close(c) }
-            guard c.mayHaveInput else {
-                c.deadline = readDeadline(c)
-                return
-            }
+            guard c.mayHaveInput else { return awaitInput(c) }
             switch c.read(scratch: scratch) {
             case .bytes:
                 if c.requestStartedAt == nil { c.requestStartedAt = monotonicSeconds() }
             case .wouldBlock:
-                c.deadline = readDeadline(c)
-                return
+                return awaitInput(c)
             case .endOfFile:
                 c.peerClosed = true
             case .failed:
                 return close(c)
             }
         }
+    }
+
+    /// Nothing more to read for now: a connection between requests closes if the loop is stopping, any other
+    /// waits until its deadline.
+    private func awaitInput(_ c: Connection) {
+        if stopping && c.parser.isIdle { return close(c) }
+        c.deadline = readDeadline(c)
     }
 
     private func readDeadline(_ c: Connection) -> Double {
@@ -200,20 +213,61 @@ final class EventLoop: @unchecked Sendable {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody)
         case .workerPool, .computePool:
-            let token = c.token
+            let job = PoolJob(token: c.token, fd: c.fd, gate: c.gate, plainSocket: c.tls == nil, keepAlive: keepAlive, omitBody: omitBody,
+                              requestWaits: c.parser.bufferedByteCount > 0)
+            c.gate.lend()
             let logger = logger
             let accepted = pools.pool(for: placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
-                let response = Self.respond(handler, request, logger: logger)
-                mailbox.withLock { $0.append(Completion(token: token, response: response, keepAlive: keepAlive, omitBody: omitBody)) }
-                epoll.wake()
+                finish(job, Self.respond(handler, request, logger: logger))
             }
             if accepted {
                 c.inFlight = true
             } else {
+                c.gate.keep()
                 let busy = HTTPError(503, code: "busy", "the server is busy; retry shortly", headers: [Header("Retry-After", "1")])
                 enqueue(busy.response, on: c, keepAlive: keepAlive, omitBody: omitBody)
             }
         }
+    }
+
+    /// What a pool job needs to answer on its connection's socket.
+    private struct PoolJob: Sendable {
+        let token: UInt64
+        let fd: FileDescriptor
+        let gate: FlightGate
+        /// TLS sessions are written by the loop only.
+        let plainSocket: Bool
+        let keepAlive: Bool
+        let omitBody: Bool
+        /// A pipelined request was already buffered: the loop must be woken to parse it.
+        let requestWaits: Bool
+    }
+
+    /// On the pool's thread: writes the answer to the socket as far as it goes at once, then gives the socket back,
+    /// or hands the rest to the loop.
+    private func finish(_ job: PoolJob, _ response: Response) {
+        statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
+        let keepAlive = job.keepAlive && stopDeadline.load(ordering: .acquiring) == .infinity
+        let date = HTTPDateCache.shared.withLock { $0.current() }
+        let (head, body) = response.serialized(date: date, keepAlive: keepAlive, omitBody: job.omitBody)
+        let chunks = [ResponseBody.bytes(head)] + (body.map { [$0] } ?? [])
+        let sent = job.plainSocket ? Connection.send(chunks, from: 0, on: job.fd) : 0
+        if sent == head.count + (body?.count ?? 0), keepAlive, !job.requestWaits {
+            switch job.gate.giveBack() {
+            case .nothing: return
+            case .wakeLoop: post(.gaveBack(token: job.token))
+            case .closeSocket: job.fd.close()
+            }
+        } else if job.gate.handBack() {
+            post(.handedBack(token: job.token, chunks: chunks, sent: sent, keepAlive: keepAlive))
+        } else {
+            job.fd.close()
+        }
+    }
+
+    private func post(_ completion: Completion) {
+        mailbox.withLock { $0.append(completion) }
+        epoll.wake()
     }
 
     private func respond(_ handler: Handler, _ request: Request) -> Response {
@@ -246,18 +300,37 @@ final class EventLoop: @unchecked Sendable {
             return box
         }
         for completion in completions {
-            guard let c = connections[completion.token] else { continue }
-            c.inFlight = false
-            enqueue(completion.response, on: c, keepAlive: completion.keepAlive && !stopping, omitBody: completion.omitBody)
-            drive(c)
+            switch completion {
+            case .gaveBack(let token):
+                guard let c = connections[token] else { continue }
+                c.inFlight = false
+                drive(c)
+            case .handedBack(let token, let chunks, let sent, let keepAlive):
+                guard let c = connections[token] else { continue }
+                c.gate.takeBack()
+                c.inFlight = false
+                guard let sent else {
+                    close(c)
+                    continue
+                }
+                c.queue(chunks, alreadySent: sent)
+                if !keepAlive { c.closeAfterWrite = true }
+                drive(c)
+            }
         }
     }
 
     // MARK: - Timeouts and stopping
 
     private func sweep(now: Double) {
-        for c in connections.values where now >= c.deadline {
-            if !c.parser.isIdle && !c.hasPendingOutput && !c.inFlight {
+        for c in connections.values where now >= c.deadline || (stopping && c.inFlight) {
+            // A job may have given the socket back without waking the loop, or may still run: `drive` tells
+            // which, and sets the deadline that follows.
+            if c.inFlight {
+                drive(c)
+                continue
+            }
+            if !c.parser.isIdle && !c.hasPendingOutput {
                 enqueue(HTTPError(408, code: "request_timeout", "the request took too long to arrive").response,
                         on: c, keepAlive: false, omitBody: false)
                 _ = c.flush()
@@ -269,16 +342,16 @@ final class EventLoop: @unchecked Sendable {
     private func beginStopping() {
         stopping = true
         epoll.remove(listener)
-        for c in connections.values where c.parser.isIdle && !c.inFlight && !c.hasPendingOutput {
-            close(c)
-        }
+        for c in connections.values { drive(c) }
     }
 
     private func close(_ c: Connection) {
         guard connections.removeValue(forKey: c.token) != nil else { return }
         epoll.remove(c.fd)
-        c.close()
         metrics.releaseConnection()
+        // A job still holding the socket closes it when done.
+        if c.inFlight && c.gate.abandon() { return }
+        c.close()
     }
 }
 

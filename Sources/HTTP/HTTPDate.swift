@@ -1,7 +1,11 @@
 import Glibc
+import Synchronization
 
-/// The IMF-fixdate for `Date` headers, formatted at most once per second per event loop.
+/// The IMF-fixdate for `Date` headers, formatted at most once per second per event loop (and once for all the
+/// worker pools' threads, in `shared`).
 struct HTTPDateCache {
+    static let shared = Mutex(HTTPDateCache())
+
     private var second = 0
     private var text = ""
 

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import Glibc
 import Posix
+import Synchronization
 import TLS
 import Testing
 import TestSupport
@@ -168,6 +170,73 @@ final class TestServer {
         let c = try t.client()
         #expect(c.request("GET", "/hello")?.status == 200)
         #expect(c.isClosedByServer())
+    }
+
+    /// A pool job writes its answer and gives the socket back without waking the loop; the loop must still
+    /// notice, and close the connection once it has idled past its timeout.
+    @Test func aConnectionAnsweredFromThePoolIsClosedWhenIdle() throws {
+        let t = try TestServer(idleTimeout: 0.3)
+        let c = try t.client()
+        for _ in 0..<50 { #expect(c.request("GET", "/slice-on-pool")?.status == 200) }
+        #expect(c.isClosedByServer())
+        #expect(eventually { t.server.metrics.openConnections == 0 })
+    }
+
+    /// Many clients on pool handlers at once, each keeping its connection: every answer arrives, on its own
+    /// connection (the echo carries the client's and the request's number).
+    @Test func poolAnswersReachTheirOwnConnections() throws {
+        let t = try TestServer()
+        let failures = Atomic<Int>(0)
+        let port = t.port
+        DispatchQueue.concurrentPerform(iterations: 16) { client in
+            guard let c = try? RawHTTPClient(port: port) else {
+                failures.add(1, ordering: .relaxed)
+                return
+            }
+            for n in 0..<100 {
+                let body = Array("\(client)/\(n)".utf8)
+                if c.request("POST", "/echo", body: body)?.body != body { failures.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func aClientLeavingDuringAJobLeavesNoConnectionOpen() throws {
+        let t = try TestServer()
+        for _ in 0..<3 {
+            let c = try t.client()
+            c.send("GET /slow HTTP/1.1\r\n\r\n")
+        }
+        #expect(eventually { t.server.metrics.openConnections == 0 })
+        #expect(try t.client().request("GET", "/slice-on-pool")?.status == 200)
+    }
+
+    /// When the drain ends before a job does, the loop lets go of the connection but not of its socket: the job
+    /// still answers, then closes it. Were the socket closed under the job, the files opened meanwhile would
+    /// take its number and the answer would land in one of them.
+    @Test func aJobOutlivingTheDrainAnswersAndClosesItsOwnSocket() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        c.send("GET /slow HTTP/1.1\r\n\r\n")
+        #expect(eventually { t.server.metrics.openConnections == 1 })
+        let server = t.server
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            server.shutdown(drainTimeout: 0.05)
+            stopped.signal()
+        }.start()
+        usleep(150_000)  // the loops have stopped; the job sleeps until 300 ms
+        let directory = temporaryDirectory()
+        let files = (0..<16).map { n in open("\(directory)/\(n)", O_CREAT | O_RDWR, 0o600) }
+        stopped.wait()
+        let r = c.readResponse()
+        #expect(r?.text == "slow done")
+        #expect(r?.header("Connection") == "close")
+        #expect(c.isClosedByServer())
+        for (n, fd) in files.enumerated() {
+            #expect(lseek(fd, 0, SEEK_END) == 0, "file \(n) was written to")
+            Glibc.close(fd)
+        }
     }
 
     @Test func pastTheConnectionCapTheServerAnswers503AndKeepsServing() throws {
