@@ -3,7 +3,7 @@ import HTTP
 import Query
 import Whisper
 
-/// The read side (SPEC 5): `/api/v1/series`, `/render`, `/metrics/find`, `/metrics/expand`, `/functions`,
+/// The read side (SPEC 5): `/api/v1/series`, `/render`, `/metrics/find`, `/metrics/expand`, `/metrics/index.json`, `/functions`,
 /// `/version`, `/tags/autoComplete/tags` and `values`. Every read is confined to the reader's own tenant directory.
 struct RenderRoutes: Sendable {
     let auth: Authenticator
@@ -18,6 +18,7 @@ struct RenderRoutes: Sendable {
         for method in ["GET", "POST"] {
             router.add(method, "/metrics/find", on: .computePool, api(find))
             router.add(method, "/metrics/expand", on: .computePool, api(expand))
+            router.add(method, "/metrics/index.json", on: .computePool, api(index))
         }
         router.add("GET", "/functions", api(functions))
         router.add("GET", "/version", api { _ in .text("1.1.10") })
@@ -127,6 +128,16 @@ struct RenderRoutes: Sendable {
             results += try Self.find(query, in: tree).filter { !leavesOnly || $0.isLeaf }.map(\.path)
         }
         return .json(["results": .array(Array(Set(results)).sorted().map(JSON.string))])
+    }
+
+    /// Graphite's `/metrics/index.json`: the names of all the tenant's series, sorted.
+    private func index(_ request: Request) throws -> Response {
+        let account = try auth.readerAccount(request)
+        let limit = 200_000
+        guard let names = try source.tree(tenantID: account.tenantID).allSeries(limit: limit) else {
+            throw HTTPError.badRequest("more than \(limit) series and directories; /metrics/find lists a part of the tree", code: "too_many_series")
+        }
+        return .json(.array(names.map(JSON.string)))
     }
 
     /// A query that is no glob the tree takes (braces spelling too many patterns) is a 400 naming it.

@@ -220,6 +220,24 @@ public struct MetricTree: Sendable {
         return out
     }
 
+    /// Every series under the root, sorted by code point as Python sorts (Graphite's `/metrics/index.json`); a
+    /// name that is also a branch is listed with the series under it. Nil when the walk meets more than
+    /// `limit` series and directories.
+    public func allSeries(limit: Int) -> [String]? {
+        var names: [String] = []
+        var pending: [(dir: String, path: String)] = [(root, "")]
+        var seen = 0
+        while let (dir, path) = pending.popLast() {
+            for entry in DirectoryListings.shared.children(of: dir) {
+                seen += 1
+                guard seen <= limit else { return nil }
+                let full = path.isEmpty ? entry.name : path + "." + entry.name
+                if entry.isLeaf { names.append(full) } else { pending.append((dir + "/" + entry.name, full)) }
+            }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
     /// The series (leaves) a path glob names.
     public func expand(_ pattern: String) throws(RenderError) -> [String] {
         try find(pattern, leavesOnly: true).map(\.path)

@@ -80,6 +80,18 @@ extension ResponseBody {
         #expect(try t.call("GET", "/metrics/find?query=*", headers: [:]).status == 401)
     }
 
+    /// `/metrics/index.json` lists the reader's own series only, and takes the same credentials as find.
+    @Test func theIndexListsOnlyTheReadersSeries() throws {
+        let (t, a, b, _) = try setUp()
+        let index = try t.call("GET", "/metrics/index.json", headers: ["Cookie": a.cookie])
+        #expect(index.status == 200)
+        #expect((try? JSONSerialization.jsonObject(with: Data(index.body))) as? [String] == ["app.web1.requests", "app.web2.requests"])
+        let other = try t.call("POST", "/metrics/index.json", headers: ["Cookie": b.cookie])
+        #expect((try? JSONSerialization.jsonObject(with: Data(other.body))) as? [String] == ["secret.db.password"])
+        #expect(try t.call("GET", "/metrics/index.json", headers: ["Authorization": "Bearer \(b.token)"]).status == 403)
+        #expect(try t.call("GET", "/metrics/index.json", headers: [:]).status == 401)
+    }
+
     /// Numbers past what an `Int` holds, in arguments, intervals, times and parameters: each one an answer (the
     /// whole list once crashed the server, a trap in a conversion or in arithmetic), and the server still serves.
     @Test func extremeNumbersGetAnswersNotACrash() throws {

@@ -289,6 +289,17 @@ enum FakeTree {
         #expect(try tree.find("app.x").isEmpty && tree.find("app.b.x").isEmpty)
     }
 
+    /// Graphite's index: every series, a series that is also a branch with those under it, in code point order
+    /// (`Z` before `a` before `é`, as Python sorts); none past the limit.
+    @Test func theIndexListsEverySeriesInCodePointOrder() throws {
+        let names = ["app.b", "app.b.c", "app.d", "Zed.x", "app.é", "top"]
+        let tree = FakeTree.tree(names.map { Series(name: $0, start: 0, end: 10, step: 10, values: [nil]) })
+        #expect(tree.allSeries(limit: 100) == ["Zed.x", "app.b", "app.b.c", "app.d", "app.é", "top"])
+        // 6 series and 3 directories (Zed, app, app/b).
+        #expect(tree.allSeries(limit: 8) == nil)
+        #expect(tree.allSeries(limit: 9)?.count == 6)
+    }
+
     /// Random well-formed globs against random names, checked with a regular expression built from the glob
     /// (the translation Graphite makes through fnmatch), by Foundation's regex engine.
     @Test func globsMatchAsTheirRegularExpressionsDo() throws {

@@ -115,6 +115,16 @@ def test_find_matches_graphite(both):
         assert status == 200 and sorted((n["id"], n["leaf"]) for n in json.loads(got)) == sorted((n["id"], n["leaf"]) for n in posted) == expected, query
 
 
+def test_index_lists_every_series_as_graphite(both):
+    service, tenant, graphite, now = both
+    root = os.path.join(service.data, "whisper", tenant.id)
+    walked = sorted(os.path.relpath(os.path.join(d, f), root)[:-4].replace(os.sep, ".")
+                    for d, _, files in os.walk(root) for f in files if f.endswith(".wsp"))
+    expected = json.loads(graphite.get("/metrics/index.json").data)
+    status, got, _ = service.api("GET", "/metrics/index.json", cookie=tenant.cookie)
+    assert status == 200 and got == expected == walked
+
+
 @pytest.mark.parametrize("query,extra", [
     ("a.b.*", {"maxDataPoints": 20}), ("sumSeries(a.b.*)", {"maxDataPoints": 7}), ("consolidateBy(a.b.c,'max')", {"maxDataPoints": 10}),
     ("consolidateBy(a.b.c,'sum')", {"maxDataPoints": 33}), ("a.b.c", {"maxDataPoints": 500}), ("a.b.*", {"noNullPoints": "true"}),
