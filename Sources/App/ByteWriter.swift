@@ -83,18 +83,18 @@ struct ByteWriter: ~Copyable {
     }
 
     /// `YYYY-MM-DD HH:MM:SS`, as Graphite's CSV writes a point's time, of a wall-clock time given as seconds
-    /// counted as if its zone were UTC.
-    mutating func appendDateTime(wallClock: Int) {
-        var time = time_t(wallClock)
-        var parts = tm()
-        gmtime_r(&time, &parts)
+    /// counted as if its zone were UTC. The date comes from `day`, which moves to the time's day first.
+    mutating func appendDateTime(wallClock: Int, day: inout CalendarDay) {
+        day.move(to: wallClock)
+        let (hours, rest) = (wallClock - day.start).quotientAndRemainder(dividingBy: 3600)
+        let (minutes, seconds) = rest.quotientAndRemainder(dividingBy: 60)
         writing(atMost: 40) { cursor in
-            cursor.integer(Int(parts.tm_year) + 1900)
-            cursor.field(UInt8(ascii: "-"), parts.tm_mon + 1)
-            cursor.field(UInt8(ascii: "-"), parts.tm_mday)
-            cursor.field(UInt8(ascii: " "), parts.tm_hour)
-            cursor.field(UInt8(ascii: ":"), parts.tm_min)
-            cursor.field(UInt8(ascii: ":"), parts.tm_sec)
+            cursor.integer(day.year)
+            cursor.field(UInt8(ascii: "-"), day.month)
+            cursor.field(UInt8(ascii: "-"), day.dayOfMonth)
+            cursor.field(UInt8(ascii: " "), hours)
+            cursor.field(UInt8(ascii: ":"), minutes)
+            cursor.field(UInt8(ascii: ":"), seconds)
         }
     }
 
@@ -154,9 +154,9 @@ struct ByteCursor {
     }
 
     /// A separator and a two-digit field of a date or a time.
-    mutating func field(_ separator: UInt8, _ value: Int32) {
+    mutating func field(_ separator: UInt8, _ value: Int) {
         byte(separator)
-        pair(Int(value))
+        pair(value)
     }
 
     /// Decimal digits, written right to left two at a time once their number is known.
@@ -275,5 +275,29 @@ struct TimestampPrefix {
         } while rest > 0
         for (n, digit) in digits.reversed().enumerated() { packed |= UInt64(digit) << (8 * UInt64(n)) }
         length = digits.count
+    }
+}
+
+/// The date of one day of seconds counted as if in UTC, broken down once: CSV's points read their date from it
+/// and only their time of day from their seconds, so `gmtime_r` (which takes glibc's time zone lock) runs once
+/// a day of points rather than once a point.
+struct CalendarDay {
+    /// The day's first second, and the first second after it.
+    private(set) var start = 0
+    private var end = 0
+    private(set) var year = 0
+    private(set) var month = 0
+    private(set) var dayOfMonth = 0
+
+    mutating func move(to wallClock: Int) {
+        guard wallClock < start || wallClock >= end else { return }
+        var time = time_t(wallClock)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        year = Int(parts.tm_year) + 1900
+        month = Int(parts.tm_mon) + 1
+        dayOfMonth = Int(parts.tm_mday)
+        start = wallClock - Int(parts.tm_hour) * 3600 - Int(parts.tm_min) * 60 - Int(parts.tm_sec)
+        end = start + 86_400
     }
 }

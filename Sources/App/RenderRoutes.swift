@@ -221,12 +221,13 @@ enum RenderFormat {
     static func csv(_ list: [Series], timeZone: TimeZone) -> ResponseBody {
         var out = ByteWriter(capacity: 64 + list.reduce(0) { $0 + $1.values.count * ($1.name.utf8.count + 48) })
         var clock = ZoneClock(timeZone)
+        var day = CalendarDay()
         for s in list {
             let name = csvField(s.name)
             for (i, v) in s.values.enumerated() {
                 out.append(bytes: name)
                 out.append(byte: UInt8(ascii: ","))
-                out.appendDateTime(wallClock: clock.wallClock(s.start + i * s.step))
+                out.appendDateTime(wallClock: clock.wallClock(s.start + i * s.step), day: &day)
                 out.append(byte: UInt8(ascii: ","))
                 if let v { out.appendFloat(v) }
                 out.append("\r\n")

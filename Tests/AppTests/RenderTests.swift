@@ -176,6 +176,37 @@ extension ResponseBody {
 }
 
 @Suite struct ByteWriterTests {
+    /// CSV's times, read through a day broken down once, against Foundation's calendar: runs of points with
+    /// steps from a second to more than a day, across midnights, month and year ends, leap days and 1970,
+    /// each run starting anywhere (before the last one too).
+    @Test func dateTimesMatchFoundationsCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        func expected(_ t: Int) -> String {
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(t)))
+            return String(format: "%04d-%02d-%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        }
+        var rng = SystemRandomNumberGenerator()
+        var writer = ByteWriter(capacity: 1)
+        var day = CalendarDay()
+        var times: [Int] = []
+        let edges = [0, -1, 951_782_400 - 5, 1_704_067_200 - 3, 4_107_542_400 - 86_400]  // 1970, 2000-02-29, 2024, 2100-03-01
+        for run in 0..<300 {
+            let start = run < edges.count ? edges[run] : Int.random(in: -2_000_000_000...100_000_000_000, using: &rng)
+            let step = [1, 7, 10, 60, 3_599, 86_399, 86_400, 90_001].randomElement(using: &rng)!
+            for i in 0..<200 { times.append(start + i * step) }
+        }
+        for t in times {
+            writer.appendDateTime(wallClock: t, day: &day)
+            writer.append(byte: UInt8(ascii: "\n"))
+        }
+        let got = writer.finish().text.split(separator: "\n").map(String.init)
+        let want = times.map(expected)
+        #expect(got.count == want.count)
+        let wrong = zip(times, zip(got, want)).filter { $1.0 != $1.1 }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    }
+
     @Test func integersAndFloatsAreWrittenAsSwiftAndPythonWriteThem() {
         var rng = SystemRandomNumberGenerator()
         var integers = [0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, 1_700_000_000, Int.max, Int.min + 1, Int.min]
