@@ -187,10 +187,15 @@ const Charts = {
     return { start, end: Math.max(end, start + 1) };
   },
 
-  /** Local time of day; with the date when the range spans more than two days. */
+  /** Time of day in `Charts.timeZone` (the dashboard's `tz`, or the screen's own zone when undefined); with the
+   *  date when the range spans more than two days. */
   clockText(seconds, span) {
     const date = new Date(seconds * 1000);
-    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    return span > 2 * 86400 ? `${date.getMonth() + 1}/${date.getDate()} ${time}` : time;
+    const timeZone = Charts.timeZone;
+    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone });
+    if (span <= 2 * 86400) return time;
+    const parts = new Intl.DateTimeFormat("en-US", { month: "numeric", day: "numeric", timeZone }).formatToParts(date);
+    const part = (type) => parts.find((p) => p.type === type).value;
+    return `${part("month")}/${part("day")} ${time}`;
   },
 };

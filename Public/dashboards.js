@@ -26,6 +26,7 @@ const Editor = {
     $("dash-title").value = document.title || "";
     $("dash-refresh").value = document.refresh || 10;
     $("dash-from").value = document.from || "-1h";
+    $("dash-tz").value = document.tz || "";
     Editor.widgets = (document.widgets || []).map((spec) => {
       const [w, h] = spec.position ? [spec.position.w, spec.position.h] : Wall.spans[spec.type] || [3, 1];
       return { spec: { ...spec }, w, h };
@@ -52,6 +53,7 @@ const Editor = {
       title: $("dash-title").value.trim(),
       refresh: Number($("dash-refresh").value) || 10,
       from: $("dash-from").value,
+      tz: $("dash-tz").value.trim() || undefined,
       widgets: placed,
     };
   },
@@ -321,7 +323,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   action("share", () => Editor.share());
   action("unshare", () => Editor.unshare());
   action("delete", () => Editor.remove());
-  for (const id of ["dash-title", "dash-refresh", "dash-from"]) $(id).addEventListener("input", () => Editor.schedulePreview());
+  for (const id of ["dash-title", "dash-refresh", "dash-from", "dash-tz"]) $(id).addEventListener("input", () => Editor.schedulePreview());
+  $("time-zones").append(...[...new Set(["UTC", ...Intl.supportedValuesOf("timeZone")])].map((zone) => new Option(zone)));
   Telewall.onSubmit($("dashboard-form"), $("editor-error"), () => Editor.save());
   Telewall.onSubmit($("new-playlist"), $("page-error"), async (form) => {
     const dashboards = [...$("playlist-dashboards").selectedOptions].map((o) => Number(o.value));

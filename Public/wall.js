@@ -36,6 +36,7 @@ class Wall {
 
   /** Shows a dashboard with its decoded data. */
   show(data) {
+    Charts.timeZone = Wall.zoneOrLocal(data.dashboard.tz);
     const signature = JSON.stringify(data.dashboard.widgets || []);
     if (signature !== this.signature) {
       this.signature = signature;
@@ -49,6 +50,18 @@ class Wall {
   redraw() {
     if (!this.data) return;
     for (const widget of this.widgets) widget.update(this.data);
+  }
+
+  /** A dashboard's `tz` when this browser knows the zone; otherwise undefined, the screen's own zone (an
+   *  unknown zone must not blank the wall). */
+  static zoneOrLocal(name) {
+    if (!name) return undefined;
+    try {
+      new Intl.DateTimeFormat([], { timeZone: name });
+      return name;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Ticks the clocks. */
@@ -212,8 +225,9 @@ Wall.kinds = {
     const date = Telewall.el("div", { class: "date" });
     body.append(time, date);
     const tick = (now) => {
-      time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-      date.textContent = now.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
+      const timeZone = Charts.timeZone;
+      time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone });
+      date.textContent = now.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone });
     };
     tick(new Date());
     return { update() {}, tick };

@@ -1,3 +1,4 @@
+import Foundation
 import HTTP
 import Query
 
@@ -15,9 +16,10 @@ enum BoardDocument {
         fields["shared"] = nil
         try title(fields)
         fields["refresh"] = .number(try number(fields["refresh"], at: "refresh", in: 1...86_400, default: 10))
+        let zone = try timeZone(fields["tz"])
         for key in ["from", "until"] {
             guard let value = fields[key] else { continue }
-            guard let text = value.stringValue, TimeSpec.parse(text, now: 1_700_000_000) != nil else {
+            guard let text = value.stringValue, TimeSpec.parse(text, now: 1_700_000_000, timeZone: zone) != nil else {
                 throw invalid(key, "is not a time like \"-1h\", \"-24h\" or \"now\"")
             }
         }
@@ -26,6 +28,16 @@ enum BoardDocument {
         guard widgets.count <= maxWidgets else { throw invalid("widgets", "holds more than \(maxWidgets) widgets") }
         fields["widgets"] = .array(try widgets.enumerated().map { n, widget throws(HTTPError) in try self.widget(widget, at: "widgets[\(n)]") })
         return .object(fields)
+    }
+
+    /// A dashboard's `tz`: the zone its clock times (`from: "midnight"`) are read in, and the TV shows times in;
+    /// UTC and the screen's own zone when absent.
+    static func timeZone(_ value: JSON?) throws(HTTPError) -> TimeZone {
+        guard let value else { return TimeSpec.utc }
+        guard let name = value.stringValue, let zone = TimeSpec.zone(named: name) else {
+            throw invalid("tz", "is not a time zone name such as \"Europe/Berlin\" or \"UTC\"")
+        }
+        return zone
     }
 
     /// A valid playlist document: a title, dashboards by id (checked by `exists`), and a dwell time in seconds.

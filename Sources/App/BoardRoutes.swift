@@ -144,7 +144,8 @@ struct BoardRoutes: Sendable {
     /// points per series, consolidated as `maxDataPoints` does. Written straight into bytes: this is the TV's hot path.
     private func data(for dashboard: JSON, tenantID: String, _ request: Request, playlist: JSON? = nil) throws -> Response {
         let now = Int(Date().timeIntervalSince1970)
-        let window = try TimeWindow(from: dashboard["from"]?.stringValue ?? "-1h", until: dashboard["until"]?.stringValue ?? "now", clock: now)
+        let window = try TimeWindow(from: dashboard["from"]?.stringValue ?? "-1h", until: dashboard["until"]?.stringValue ?? "now", clock: now,
+                                    timeZone: BoardDocument.timeZone(dashboard["tz"]))
         let points = min(Self.maxPointsPerSeries, max(1, Int(request.query("points") ?? "") ?? 1000))
         var context = try source.context(tenantID: tenantID, window: window)
         var out = ByteWriter(capacity: 64 * 1024)

@@ -78,12 +78,10 @@ struct RenderRoutes: Sendable {
         return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 
-    /// `tz`: an IANA time zone name (`Europe/Berlin`, `Etc/GMT-5`) or `UTC`, the default, also when empty.
-    /// Foundation would also read `GMT+5` as five hours east, where the tz database's `Etc/GMT+5` is five hours
-    /// west; such names are a 400 rather than a guess.
+    /// `tz` (`TimeSpec.zone(named:)`): UTC when absent or empty, a 400 when no zone has that name.
     private static func timeZone(_ name: String?) throws(HTTPError) -> TimeZone {
-        guard let name, !name.isEmpty, name != "UTC" else { return TimeSpec.utc }
-        guard let zone = TimeZone(identifier: name), zone.identifier == name else {
+        guard let name, !name.isEmpty else { return TimeSpec.utc }
+        guard let zone = TimeSpec.zone(named: name) else {
             throw HTTPError.badRequest("tz: '\(name.prefix(100))' is not a time zone name such as Europe/Berlin or UTC", code: "bad_parameter")
         }
         return zone

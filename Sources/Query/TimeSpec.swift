@@ -8,6 +8,15 @@ public enum TimeSpec {
     /// Looked up once: building a `TimeZone` per call cost more than the rest of parsing.
     public static let utc = TimeZone(identifier: "UTC")!
 
+    /// The zone of an IANA name (`Europe/Berlin`, `Etc/GMT-5`) or `UTC`; nil for any other name. Foundation
+    /// would also read `GMT+5` as five hours east, where the tz database's `Etc/GMT+5` is five hours west;
+    /// such names are nil rather than a guess.
+    public static func zone(named name: String) -> TimeZone? {
+        if name == "UTC" { return utc }
+        guard let zone = TimeZone(identifier: name), zone.identifier == name else { return nil }
+        return zone
+    }
+
     /// The times and intervals accepted, in seconds either side of the epoch (about 3,000 years): the arithmetic
     /// on windows, shifts and buckets built from them stays far inside `Int`.
     public static let range = -100_000_000_000...100_000_000_000

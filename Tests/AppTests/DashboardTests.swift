@@ -62,6 +62,9 @@ import Whisper
             (#"{"widgets": []}"#, "title"),
             (#"{"title": "x", "refresh": 0}"#, "refresh"),
             (#"{"title": "x", "from": "yesterday-ish"}"#, "from"),
+            (#"{"title": "x", "tz": "Mars/Olympus_Mons"}"#, "tz"),
+            (#"{"title": "x", "tz": "GMT+5"}"#, "tz"),
+            (#"{"title": "x", "tz": 5.5}"#, "tz"),
             (#"{"title": "x", "widgets": {}}"#, "widgets"),
             (#"{"title": "x", "widgets": [{"type": "clock"}, {"type": "pie"}]}"#, "widgets[1].type"),
             (#"{"title": "x", "widgets": [{"type": "graph", "targets": []}]}"#, "widgets[0].targets"),
@@ -128,6 +131,28 @@ import Whisper
         #expect(try t.call("DELETE", "/api/v1/dashboards/\(id)/share", headers: ["Cookie": a]).status == 404)
         let gone = try t.call("GET", "/tv/not-a-key")
         #expect(gone.status == 404 && gone.text.contains("not shared any more"))
+    }
+
+    /// A dashboard's `tz` puts its clock times on that zone's clock: `midnight` is the start of the day in
+    /// Kolkata (Foundation's calendar says when), not in UTC.
+    @Test func aDashboardsClockTimesAreReadInItsZone() throws {
+        let (t, a, _, _) = try setUp()
+        func start(_ zone: String?) throws -> (start: Int, step: Int) {
+            let tz = zone.map { #""tz": "\#($0)", "# } ?? ""
+            let id = try create(t, a, #"{"title": "Today", \#(tz)"from": "midnight", "until": "midnight+1h", "widgets": [{"type": "number", "target": "app.web1.requests"}]}"#)
+            let key = try #require(try t.call("POST", "/api/v1/dashboards/\(id)/share", headers: ["Cookie": a]).json["key"] as? String)
+            let series = try t.call("GET", "/api/v1/tv/\(key)/data").json["series"] as? [String: Any]
+            let first = try #require(((series?["app.web1.requests"] as? [String: Any])?["series"] as? [[String: Any]])?.first)
+            return (try #require(first["start"] as? Int), try #require(first["step"] as? Int))
+        }
+        for zone in ["Asia/Kolkata", "UTC", nil] {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: zone ?? "UTC")!
+            let midnight = Int(calendar.startOfDay(for: Date()).timeIntervalSince1970)
+            let (first, step) = try start(zone)
+            // whisper's fetch starts at the first step boundary after `from`.
+            #expect(first == midnight - midnight % step + step, "\(zone ?? "no tz")")
+        }
     }
 
     @Test func theTVDataAnswersOddParametersAndCapsPointsPerSeries() throws {

@@ -4,7 +4,10 @@ and the recovery when it is back."""
 
 import json
 import os
+import re
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import statsd
 
@@ -190,3 +193,21 @@ def test_a_playlist_rotates_its_dashboards(service, browser):
     assert "This is" in browser.evaluate("document.querySelector('.widget-text .text').textContent")
     browser.navigate(service.url + shared["url"])
     assert browser.evaluate("document.querySelector('h1').textContent") == "This TV link is not shared any more."
+
+
+def test_a_dashboards_time_zone_sets_its_clock(service, browser):
+    """The clock shows the time in the dashboard's `tz`. Kiritimati (UTC+14) and Pago Pago (UTC-11) are 25 hours
+    apart, so their days of the month always differ: each TV must show its own zone's day, whatever zone the
+    screen is in."""
+    tenant = service.sign_up("zones@example.com")
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        status, created, _ = service.api("POST", "/api/v1/dashboards", {"title": zone, "tz": zone, "widgets": [{"type": "clock"}]},
+                                         cookie=tenant.cookie)
+        assert status == 201 and created["tz"] == zone, created
+        status, shared, _ = service.api("POST", f"/api/v1/dashboards/{created['id']}/share", cookie=tenant.cookie)
+        browser.navigate(service.url + shared["url"])
+        text = browser.wait_for("document.getElementById('tv-title').textContent === " + json.dumps(zone)
+                                + " && document.querySelector('.widget-clock .date')?.textContent")
+        day = datetime.now(ZoneInfo(zone)).day
+        assert re.search(rf"\b{day}\b", text), (zone, day, text)
+    assert browser.console_errors == [], browser.console_errors
