@@ -150,10 +150,11 @@ final class EventLoop: @unchecked Sendable {
             if c.closeAfterWrite { return close(c) }
             if c.inFlight {
                 // Until input arrives or a request waits, the loop has nothing to do here and need not be woken:
-                // the job writes its answer itself.
+                // the job writes its answer itself. The sweep looks again within a second, so that a connection
+                // idle since its answer closes about `idleTimeout` after it.
                 let waiting = c.mayHaveInput || c.parser.bufferedByteCount > 0
                 if waiting ? c.gate.await() : c.gate.isLent {
-                    c.deadline = monotonicSeconds() + configuration.idleTimeout
+                    c.deadline = monotonicSeconds() + min(configuration.idleTimeout, 1)
                     return
                 }
                 c.inFlight = false

@@ -173,12 +173,16 @@ final class TestServer {
     }
 
     /// A pool job writes its answer and gives the socket back without waking the loop; the loop must still
-    /// notice, and close the connection once it has idled past its timeout.
+    /// notice, and close the connection once it has idled its timeout (3 s here) after the answer: not before,
+    /// and within the second the sweep takes to notice (counting from the dispatch instead made it 6 s).
     @Test func aConnectionAnsweredFromThePoolIsClosedWhenIdle() throws {
-        let t = try TestServer(idleTimeout: 0.3)
-        let c = try t.client()
+        let t = try TestServer(idleTimeout: 3)
+        let c = try t.client(timeout: 10)
         for _ in 0..<50 { #expect(c.request("GET", "/slice-on-pool")?.status == 200) }
+        let answered = Date()
         #expect(c.isClosedByServer())
+        let idled = Date().timeIntervalSince(answered)
+        #expect(idled > 2.9 && idled < 5, "closed \(idled) s after the last answer")
         #expect(eventually { t.server.metrics.openConnections == 0 })
     }
 
