@@ -214,8 +214,7 @@ final class EventLoop: @unchecked Sendable {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody)
         case .workerPool, .computePool:
-            let job = PoolJob(token: c.token, fd: c.fd, gate: c.gate, plainSocket: c.tls == nil, keepAlive: keepAlive, omitBody: omitBody,
-                              requestWaits: c.parser.bufferedByteCount > 0)
+            let job = PoolJob(token: c.token, fd: c.fd, gate: c.gate, plainSocket: c.tls == nil, keepAlive: keepAlive, omitBody: omitBody)
             c.gate.lend()
             let logger = logger
             let accepted = pools.pool(for: placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
@@ -240,12 +239,11 @@ final class EventLoop: @unchecked Sendable {
         let plainSocket: Bool
         let keepAlive: Bool
         let omitBody: Bool
-        /// A pipelined request was already buffered: the loop must be woken to parse it.
-        let requestWaits: Bool
     }
 
     /// On the pool's thread: writes the answer to the socket as far as it goes at once, then gives the socket back,
-    /// or hands the rest to the loop.
+    /// or hands the rest to the loop. A pipelined request needs no flag here: the loop, seeing it buffered,
+    /// waits for the socket and is woken by `giveBack`.
     private func finish(_ job: PoolJob, _ response: Response) {
         statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
         let keepAlive = job.keepAlive && stopDeadline.load(ordering: .acquiring) == .infinity
@@ -253,7 +251,7 @@ final class EventLoop: @unchecked Sendable {
         let (head, body) = response.serialized(date: date, keepAlive: keepAlive, omitBody: job.omitBody)
         let chunks = [ResponseBody.bytes(head)] + (body.map { [$0] } ?? [])
         let sent = job.plainSocket ? Connection.send(chunks, from: 0, on: job.fd) : 0
-        if sent == head.count + (body?.count ?? 0), keepAlive, !job.requestWaits {
+        if sent == head.count + (body?.count ?? 0), keepAlive {
             switch job.gate.giveBack() {
             case .nothing: return
             case .wakeLoop: post(.gaveBack(token: job.token))

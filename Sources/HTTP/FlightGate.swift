@@ -6,7 +6,7 @@ import Synchronization
 /// back to the loop, no wake-up, for the common case of a keep-alive answer that fits the socket buffer. The
 /// loop asks to be woken (`await`) only when it has something to do for the connection meanwhile: new input
 /// arrived, or a pipelined request waits in its buffer. When the job cannot finish the answer alone (the socket
-/// is full, the connection is to close, a request waits), it hands the rest back through the loop's mailbox.
+/// is full, the connection is to close, TLS), it hands the rest back through the loop's mailbox.
 /// Exactly one side closes the socket: the loop, unless it let go of the connection while the job still held
 /// the socket (`abandon`), and then the job, so that no answer can reach a descriptor number the system has
 /// since given to another connection or file.

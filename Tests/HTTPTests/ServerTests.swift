@@ -26,6 +26,10 @@ final class TestServer {
         }
         router.add("GET", "/items/{id}", on: .eventLoop) { .text("item " + ($0.pathParameters["id"] ?? "?")) }
         router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
+        router.add("GET", "/jitter/{id}") { request in
+            usleep(UInt32.random(in: 0...400))
+            return .text(request.pathParameters["id"] ?? "?")
+        }
         router.add("GET", "/slice", on: .eventLoop) { _ in .text(String(SchedulerSlice.current)) }
         router.add("GET", "/slice-on-pool") { _ in .text(String(SchedulerSlice.current)) }
         router.add("GET", "/large/{bytes}") { request in
@@ -203,6 +207,45 @@ final class TestServer {
             }
         }
         #expect(failures.load(ordering: .relaxed) == 0)
+    }
+
+    /// The socket changes hands between a loop and the jobs in every order this can make: answers of random
+    /// duration, requests pipelined behind one on a pool (the job must hand back), requests arriving while one
+    /// runs (the loop waits for the socket), and clients leaving with a request running. Every answer must
+    /// arrive once, whole, in order, on its own connection, and nothing may stay open.
+    @Test func theSocketChangesHandsSafelyUnderConcurrentTraffic() throws {
+        let t = try TestServer()
+        let port = t.port
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { client in
+            var c = try? RawHTTPClient(port: port)
+            for n in 0..<150 {
+                guard let connection = c else { break }
+                let id = "\(client)-\(n)"
+                var expected: [String] = []
+                switch n % 4 {
+                case 0:
+                    connection.send("GET /jitter/\(id) HTTP/1.1\r\n\r\n")
+                    expected = [id]
+                case 1:
+                    connection.send("GET /jitter/\(id)a HTTP/1.1\r\n\r\nGET /jitter/\(id)b HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n")
+                    expected = [id + "a", id + "b", "hello"]
+                case 2:
+                    connection.send("GET /jitter/\(id)a HTTP/1.1\r\n\r\n")
+                    usleep(UInt32.random(in: 0...300))
+                    connection.send("GET /jitter/\(id)b HTTP/1.1\r\n\r\n")
+                    expected = [id + "a", id + "b"]
+                default:
+                    connection.send("GET /jitter/\(id) HTTP/1.1\r\n\r\n")
+                    c = try? RawHTTPClient(port: port)  // the old one closes with its request running
+                    continue
+                }
+                for want in expected where connection.readResponse()?.text != want { failures.add(1, ordering: .relaxed) }
+            }
+            if c == nil { failures.add(1, ordering: .relaxed) }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(eventually { t.server.metrics.openConnections == 0 })
     }
 
     @Test func aClientLeavingDuringAJobLeavesNoConnectionOpen() throws {
