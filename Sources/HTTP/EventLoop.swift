@@ -301,7 +301,9 @@ final class EventLoop: @unchecked Sendable {
         for completion in completions {
             switch completion {
             case .gaveBack(let token):
-                guard let c = connections[token] else { continue }
+                // Between the job's give-back and this delivery, an event may have let the loop find the socket
+                // back on its own and lend it to the next request's job: this wake is then stale.
+                guard let c = connections[token], !c.gate.isLent else { continue }
                 c.inFlight = false
                 drive(c)
             case .handedBack(let token, let chunks, let sent, let keepAlive):
