@@ -4,6 +4,8 @@
 
 const Charts = {
   palette: ["#3ddc97", "#5aa9ff", "#ffb547", "#ff6b9a", "#b28dff", "#4fd6e8", "#f4e36b", "#ff8a5b"],
+  /** The zone times are shown in: the dashboard's `tz` (set by the wall), or undefined for the screen's own. */
+  timeZone: undefined,
 
   /** A series from the JSON API with its values packed into a Float64Array, nulls as NaN: compact, and the same
    * shape whatever the data, so memory stays flat refresh after refresh. */
@@ -187,8 +189,12 @@ const Charts = {
     return { start, end: Math.max(end, start + 1) };
   },
 
-  /** Time of day in `Charts.timeZone` (the dashboard's `tz`, or the screen's own zone when undefined); with the
-   *  date when the range spans more than two days. */
+  /** A date's time of day to the second, in `Charts.timeZone`: the clock widget's and the last update's. */
+  timeOfDay(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: Charts.timeZone });
+  },
+
+  /** An axis label: the time of day in `Charts.timeZone`, with the date when the range spans more than two days. */
   clockText(seconds, span) {
     const date = new Date(seconds * 1000);
     const timeZone = Charts.timeZone;

@@ -73,7 +73,7 @@ const TV = {
 
   showUpdated() {
     if (!TV.lastUpdate) return;
-    const time = TV.lastUpdate.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: Charts.timeZone });
+    const time = Charts.timeOfDay(TV.lastUpdate);
     const stale = document.body.classList.contains("stale");
     document.getElementById("tv-updated").textContent = stale ? `last update ${time}` : `updated ${time}`;
   },

@@ -225,9 +225,8 @@ Wall.kinds = {
     const date = Telewall.el("div", { class: "date" });
     body.append(time, date);
     const tick = (now) => {
-      const timeZone = Charts.timeZone;
-      time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone });
-      date.textContent = now.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone });
+      time.textContent = Charts.timeOfDay(now);
+      date.textContent = now.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", timeZone: Charts.timeZone });
     };
     tick(new Date());
     return { update() {}, tick };

@@ -86,7 +86,7 @@ struct ByteWriter: ~Copyable {
     /// counted as if its zone were UTC. The date comes from `day`, which moves to the time's day first.
     mutating func appendDateTime(wallClock: Int, day: inout CalendarDay) {
         day.move(to: wallClock)
-        let (hours, rest) = (wallClock - day.start).quotientAndRemainder(dividingBy: 3600)
+        let (hours, rest) = (wallClock - day.seconds.lowerBound).quotientAndRemainder(dividingBy: 3600)
         let (minutes, seconds) = rest.quotientAndRemainder(dividingBy: 60)
         writing(atMost: 40) { cursor in
             cursor.integer(day.year)
@@ -282,22 +282,21 @@ struct TimestampPrefix {
 /// and only their time of day from their seconds, so `gmtime_r` (which takes glibc's time zone lock) runs once
 /// a day of points rather than once a point.
 struct CalendarDay {
-    /// The day's first second, and the first second after it.
-    private(set) var start = 0
-    private var end = 0
+    /// The day's seconds.
+    private(set) var seconds = 0..<0
     private(set) var year = 0
     private(set) var month = 0
     private(set) var dayOfMonth = 0
 
     mutating func move(to wallClock: Int) {
-        guard wallClock < start || wallClock >= end else { return }
+        guard !seconds.contains(wallClock) else { return }
         var time = time_t(wallClock)
         var parts = tm()
         gmtime_r(&time, &parts)
         year = Int(parts.tm_year) + 1900
         month = Int(parts.tm_mon) + 1
         dayOfMonth = Int(parts.tm_mday)
-        start = wallClock - Int(parts.tm_hour) * 3600 - Int(parts.tm_min) * 60 - Int(parts.tm_sec)
-        end = start + 86_400
+        let start = wallClock - Int(parts.tm_hour) * 3600 - Int(parts.tm_min) * 60 - Int(parts.tm_sec)
+        seconds = start..<start + 86_400
     }
 }

@@ -109,18 +109,18 @@ final class Connection {
 
     /// Sends the first of `chunks`, from byte `offset` of the first, in one call on a plain socket: bytes sent,
     /// 0 when the socket is full, nil when broken.
-    static func send(_ output: [ResponseBody], from offset: Int, on fd: FileDescriptor) -> Int? {
+    static func send(_ chunks: [ResponseBody], from offset: Int, on fd: FileDescriptor) -> Int? {
         withUnsafeTemporaryAllocation(of: iovec.self, capacity: Self.gatheredChunks) { vectors in
-            let chunks = min(output.count, Self.gatheredChunks)
+            let count = min(chunks.count, Self.gatheredChunks)
             func gather(_ index: Int) -> Int? {
-                guard index < chunks else {
-                    switch try? fd.send(UnsafeBufferPointer(rebasing: vectors[0..<chunks])) {
+                guard index < count else {
+                    switch try? fd.send(UnsafeBufferPointer(rebasing: vectors[0..<count])) {
                     case .done(let n): return n
                     case .wouldBlock: return 0
                     case nil: return nil
                     }
                 }
-                return output[index].withUnsafeBytes { bytes in
+                return chunks[index].withUnsafeBytes { bytes in
                     let from = index == 0 ? offset : 0
                     vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + from), iov_len: bytes.count - from)
                     return gather(index + 1)

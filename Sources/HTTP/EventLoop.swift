@@ -223,7 +223,7 @@ final class EventLoop: @unchecked Sendable {
             if accepted {
                 c.inFlight = true
             } else {
-                c.gate.keep()
+                c.gate.takeBack()
                 let busy = HTTPError(503, code: "busy", "the server is busy; retry shortly", headers: [Header("Retry-After", "1")])
                 enqueue(busy.response, on: c, keepAlive: keepAlive, omitBody: omitBody)
             }
@@ -301,11 +301,9 @@ final class EventLoop: @unchecked Sendable {
         for completion in completions {
             switch completion {
             case .gaveBack(let token):
-                // Between the job's give-back and this delivery, an event may have let the loop find the socket
-                // back on its own and lend it to the next request's job: this wake is then stale.
-                guard let c = connections[token], !c.gate.isLent else { continue }
-                c.inFlight = false
-                drive(c)
+                // `drive` reads the gate itself: a wake that comes after the loop found the socket back on its
+                // own, and lent it to the next request's job, leaves that job be.
+                if let c = connections[token] { drive(c) }
             case .handedBack(let token, let chunks, let sent, let keepAlive):
                 guard let c = connections[token] else { continue }
                 c.gate.takeBack()

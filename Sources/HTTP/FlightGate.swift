@@ -29,9 +29,6 @@ final class FlightGate: Sendable {
     /// The job is about to be queued: it holds the socket from now on.
     func lend() { state.store(State.lent.rawValue, ordering: .releasing) }
 
-    /// The job was not queued after all.
-    func keep() { state.store(State.loop.rawValue, ordering: .releasing) }
-
     /// The job still holds the socket (it may have given it back since; `await` tells for sure).
     var isLent: Bool { state.load(ordering: .acquiring) != State.loop.rawValue }
 
@@ -42,7 +39,7 @@ final class FlightGate: Sendable {
         return exchanged || seen != State.loop.rawValue
     }
 
-    /// A handed-back answer arrived: the socket is the loop's again.
+    /// The socket is the loop's again: the job was not queued after all, or its handed-back answer arrived.
     func takeBack() { state.store(State.loop.rawValue, ordering: .releasing) }
 
     /// The loop drops the connection. True when the job still holds the socket and will close it.

@@ -39,6 +39,11 @@ import Whisper
         return try #require(r.json["id"] as? Int)
     }
 
+    /// A new share key for a board (`kind` "dashboards" or "playlists").
+    func shareKey(_ t: RunningApp, _ cookie: String, _ id: Int, kind: String = "dashboards") throws -> String {
+        try #require(try t.call("POST", "/api/v1/\(kind)/\(id)/share", headers: ["Cookie": cookie]).json["key"] as? String)
+    }
+
     @Test func dashboardsAreCreatedReadUpdatedAndDeletedKeepingUnknownFields() throws {
         let (t, a, _, _) = try setUp()
         let id = try create(t, a)
@@ -119,7 +124,7 @@ import Whisper
 
         // Sharing again retires the old key, changing the dashboard changes what its key reads, and revoking
         // ends the new key: each at once, though the answers just before were cached.
-        let second = try #require(try t.call("POST", "/api/v1/dashboards/\(id)/share", headers: ["Cookie": a]).json["key"] as? String)
+        let second = try shareKey(t, a, id)
         #expect(try t.call("GET", "/api/v1/tv/\(key)/data").status == 404)
         #expect(try t.call("GET", "/api/v1/tv/\(second)/data").status == 200)
         let secondBearer = ["Authorization": "Bearer \(second)"]
@@ -140,7 +145,7 @@ import Whisper
         func start(_ zone: String?) throws -> (start: Int, step: Int) {
             let tz = zone.map { #""tz": "\#($0)", "# } ?? ""
             let id = try create(t, a, #"{"title": "Today", \#(tz)"from": "midnight", "until": "midnight+1h", "widgets": [{"type": "number", "target": "app.web1.requests"}]}"#)
-            let key = try #require(try t.call("POST", "/api/v1/dashboards/\(id)/share", headers: ["Cookie": a]).json["key"] as? String)
+            let key = try shareKey(t, a, id)
             let series = try t.call("GET", "/api/v1/tv/\(key)/data").json["series"] as? [String: Any]
             let first = try #require(((series?["app.web1.requests"] as? [String: Any])?["series"] as? [[String: Any]])?.first)
             return (try #require(first["start"] as? Int), try #require(first["step"] as? Int))
@@ -158,7 +163,7 @@ import Whisper
     @Test func theTVDataAnswersOddParametersAndCapsPointsPerSeries() throws {
         let (t, a, _, _) = try setUp()
         let id = try create(t, a, #"{"title": "Day", "from": "-24h", "widgets": [{"type": "graph", "targets": ["app.web1.requests", "app.web1.requests"]}, {"type": "number", "target": "nosuch.series"}]}"#)
-        let key = try #require(try t.call("POST", "/api/v1/dashboards/\(id)/share", headers: ["Cookie": a]).json["key"] as? String)
+        let key = try shareKey(t, a, id)
         for query in ["", "?index=-7", "?index=abc", "?points=0", "?points=99999999999999999999999", "?points=100"] {
             let r = try t.call("GET", "/api/v1/tv/\(key)/data\(query)")
             #expect(r.status == 200, "\(query)")
@@ -186,7 +191,7 @@ import Whisper
         #expect(playlist.status == 400 && playlist.text.contains("dashboards[0]"))
         // B's dashboard naming the same series reads B's data, never A's, through B's share key.
         let own = try create(t, b, #"{"title": "B", "widgets": [{"type": "number", "target": "app.web2.requests"}, {"type": "number", "target": "app.web1.requests"}]}"#)
-        let key = try #require(try t.call("POST", "/api/v1/dashboards/\(own)/share", headers: ["Cookie": b]).json["key"] as? String)
+        let key = try shareKey(t, b, own)
         let data = try t.call("GET", "/api/v1/tv/\(key)/data").text
         #expect(data.contains("4242") && !data.contains("7.0") && !data.contains("Checkout"))
     }
@@ -198,7 +203,7 @@ import Whisper
         let r = try t.call("POST", "/api/v1/playlists", json: #"{"title": "Lobby", "dwell": 20, "dashboards": [\#(first), \#(second)]}"#, headers: ["Cookie": a])
         #expect(r.status == 201)
         let id = try #require(r.json["id"] as? Int)
-        let key = try #require(try t.call("POST", "/api/v1/playlists/\(id)/share", headers: ["Cookie": a]).json["key"] as? String)
+        let key = try shareKey(t, a, id, kind: "playlists")
         #expect(try t.call("GET", "/tv/\(key)").status == 200)
         var titles: [String] = []
         for index in 0..<3 {
