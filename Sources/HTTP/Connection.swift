@@ -20,10 +20,8 @@ final class Connection {
     /// body is a chunk of its own, sent from where it lies (`flush` gathers them, so nothing is copied).
     private var output: [ResponseBody] = []
     private var outputOffset = 0
-    /// A request of this connection went to a worker pool, and the loop has not yet seen its socket come back.
-    var inFlight = false
-    /// Whether the loop or that request's job holds the socket.
-    let gate = FlightGate()
+    /// The socket as lent to the job of a request that went to a worker pool.
+    var loan = SocketLoan()
     /// Close once `output` is written (a `Connection: close` response or a fatal parse error).
     var closeAfterWrite = false
     var peerClosed = false

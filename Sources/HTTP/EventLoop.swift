@@ -148,17 +148,12 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
             if c.closeAfterWrite { return close(c) }
-            if c.inFlight {
-                // Until input arrives or a request waits, the loop has nothing to do here and need not be woken:
-                // the job writes its answer itself. The sweep looks again within a second, so that a connection
-                // idle since its answer closes about `idleTimeout` after it.
-                let waiting = c.mayHaveInput || c.parser.bufferedByteCount > 0
-                if waiting ? c.gate.await() : c.gate.isLent {
-                    c.deadline = monotonicSeconds() + min(configuration.idleTimeout, 1)
-                    return
-                }
-                c.inFlight = false
-                continue
+            // Until input arrives or a request waits, the loop has nothing to do here and need not be woken: the
+            // job writes its answer itself. The sweep looks again within a second, so that a connection idle since
+            // its answer closes about `idleTimeout` after it.
+            if c.loan.isStillOut(wake: c.mayHaveInput || c.parser.bufferedByteCount > 0) {
+                c.deadline = monotonicSeconds() + min(configuration.idleTimeout, 1)
+                return
             }
             do {
                 if let event = try c.parser.next() {
@@ -214,16 +209,14 @@ final class EventLoop: @unchecked Sendable {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody)
         case .workerPool, .computePool:
-            let job = PoolJob(token: c.token, fd: c.fd, gate: c.gate, plainSocket: c.tls == nil, keepAlive: keepAlive, omitBody: omitBody)
-            c.gate.lend()
+            let job = PoolJob(token: c.token, fd: c.fd, gate: c.loan.gate, plainSocket: c.tls == nil, keepAlive: keepAlive, omitBody: omitBody)
+            c.loan.lend()
             let logger = logger
             let accepted = pools.pool(for: placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
                 finish(job, Self.respond(handler, request, logger: logger))
             }
-            if accepted {
-                c.inFlight = true
-            } else {
-                c.gate.takeBack()
+            if !accepted {
+                c.loan.takeBack()
                 let busy = HTTPError(503, code: "busy", "the server is busy; retry shortly", headers: [Header("Retry-After", "1")])
                 enqueue(busy.response, on: c, keepAlive: keepAlive, omitBody: omitBody)
             }
@@ -241,9 +234,9 @@ final class EventLoop: @unchecked Sendable {
         let omitBody: Bool
     }
 
-    /// On the pool's thread: writes the answer to the socket as far as it goes at once, then gives the socket back,
-    /// or hands the rest to the loop. A pipelined request needs no flag here: the loop, seeing it buffered,
-    /// waits for the socket and is woken by `giveBack`.
+    /// On the pool's thread: writes the answer to the socket as far as it goes at once, then lets go of the socket,
+    /// handing the rest to the loop if there is any. A pipelined request needs no flag here: the loop, seeing it
+    /// buffered, waits for the socket and is woken by the release.
     private func finish(_ job: PoolJob, _ response: Response) {
         statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
         let keepAlive = job.keepAlive && stopDeadline.load(ordering: .acquiring) == .infinity
@@ -251,16 +244,11 @@ final class EventLoop: @unchecked Sendable {
         let (head, body) = response.serialized(date: date, keepAlive: keepAlive, omitBody: job.omitBody)
         let chunks = [ResponseBody.bytes(head)] + (body.map { [$0] } ?? [])
         let sent = job.plainSocket ? Connection.send(chunks, from: 0, on: job.fd) : 0
-        if sent == head.count + (body?.count ?? 0), keepAlive {
-            switch job.gate.giveBack() {
-            case .nothing: return
-            case .wakeLoop: post(.gaveBack(token: job.token))
-            case .closeSocket: job.fd.close()
-            }
-        } else if job.gate.handBack() {
-            post(.handedBack(token: job.token, chunks: chunks, sent: sent, keepAlive: keepAlive))
-        } else {
-            job.fd.close()
+        switch job.gate.release(answered: sent == head.count + (body?.count ?? 0) && keepAlive) {
+        case .done: break
+        case .wakeLoop: post(.gaveBack(token: job.token))
+        case .handBack: post(.handedBack(token: job.token, chunks: chunks, sent: sent, keepAlive: keepAlive))
+        case .closeSocket: job.fd.close()
         }
     }
 
@@ -306,8 +294,7 @@ final class EventLoop: @unchecked Sendable {
                 if let c = connections[token] { drive(c) }
             case .handedBack(let token, let chunks, let sent, let keepAlive):
                 guard let c = connections[token] else { continue }
-                c.gate.takeBack()
-                c.inFlight = false
+                c.loan.takeBack()
                 guard let sent else {
                     close(c)
                     continue
@@ -322,10 +309,10 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Timeouts and stopping
 
     private func sweep(now: Double) {
-        for c in connections.values where now >= c.deadline || (stopping && c.inFlight) {
+        for c in connections.values where now >= c.deadline || (stopping && c.loan.isOut) {
             // A job may have given the socket back without waking the loop, or may still run: `drive` tells
             // which, and sets the deadline that follows.
-            if c.inFlight {
+            if c.loan.isOut {
                 drive(c)
                 continue
             }
@@ -349,7 +336,7 @@ final class EventLoop: @unchecked Sendable {
         epoll.remove(c.fd)
         metrics.releaseConnection()
         // A job still holding the socket closes it when done.
-        if c.inFlight && c.gate.abandon() { return }
+        if c.loan.abandon() { return }
         c.close()
     }
 }

@@ -15,10 +15,15 @@ final class FlightGate: Sendable {
         case loop, lent, awaited, handedBack, abandoned
     }
 
-    /// What the job must do after giving the socket back.
-    enum Return {
-        case nothing
+    /// What the job does once it has let go of the socket.
+    enum Release {
+        /// Nothing: the loop did not ask to be woken.
+        case done
+        /// Wake the loop, which waits for the socket.
         case wakeLoop
+        /// Post the rest of the answer to the loop, which writes it.
+        case handBack
+        /// Close the socket: the loop has let go of the connection.
         case closeSocket
     }
 
@@ -51,19 +56,60 @@ final class FlightGate: Sendable {
     // While the job holds the socket, only the loop moves the state: from lent to awaited, and from either to
     // abandoned.
 
-    /// The whole answer is written: the socket goes back to the loop.
-    func giveBack() -> Return {
-        if move(from: .lent, to: .loop) { return .nothing }
-        if move(from: .awaited, to: .loop) { return .wakeLoop }
+    /// The job lets go of the socket: `answered` when it wrote the whole answer on a connection that stays open,
+    /// otherwise the loop is to finish (write the rest, or close).
+    func release(answered: Bool) -> Release {
+        if answered {
+            if move(from: .lent, to: .loop) { return .done }
+            if move(from: .awaited, to: .loop) { return .wakeLoop }
+        } else if move(from: .lent, to: .handedBack) || move(from: .awaited, to: .handedBack) {
+            return .handBack
+        }
         return .closeSocket
-    }
-
-    /// The loop is to finish the answer: false when it has abandoned the connection, and the job closes the socket.
-    func handBack() -> Bool {
-        move(from: .lent, to: .handedBack) || move(from: .awaited, to: .handedBack)
     }
 
     private func move(from: State, to: State) -> Bool {
         state.compareExchange(expected: from.rawValue, desired: to.rawValue, ordering: .acquiringAndReleasing).exchanged
     }
+}
+
+extension FlightGate: CustomDebugStringConvertible {
+    /// Who holds the socket now, for logs and tests.
+    var debugDescription: String {
+        State(rawValue: state.load(ordering: .acquiring)).map { "\($0)" } ?? "?"
+    }
+}
+
+/// The loop's side of lending a connection's socket: whether a job went off with it and has not been seen to
+/// give it back, over the gate the job shares. Owned by the connection and used by its loop only.
+struct SocketLoan {
+    let gate = FlightGate()
+    /// A job went off with the socket and the loop has not yet seen it back. This is not the gate's state: a job
+    /// gives the socket back without telling the loop when the loop did not ask, and the sweep tells by this a
+    /// connection to look at again from one idle since its answer.
+    private(set) var isOut = false
+
+    /// The job is about to be queued: it holds the socket from now on.
+    mutating func lend() {
+        gate.lend()
+        isOut = true
+    }
+
+    /// The socket is the loop's again: the job was not queued after all, or its handed-back answer arrived.
+    mutating func takeBack() {
+        gate.takeBack()
+        isOut = false
+    }
+
+    /// Whether the job still holds the socket; with `wake`, the loop is then woken when it gives it back. Once
+    /// the socket is back, the loan is over.
+    mutating func isStillOut(wake: Bool) -> Bool {
+        guard isOut else { return false }
+        if wake ? gate.await() : gate.isLent { return true }
+        isOut = false
+        return false
+    }
+
+    /// The loop drops the connection: true when the job still holds the socket and will close it.
+    func abandon() -> Bool { isOut && gate.abandon() }
 }
