@@ -69,16 +69,29 @@ struct ByteWriter: ~Copyable {
         writing(atMost: ByteCursor.longestFloat) { $0.float(v) }
     }
 
-    /// `[value,timestamp]`, after a comma unless it is the first: room for the longest point is made once.
-    @inline(__always)
-    mutating func appendPoint(_ value: Double?, _ time: Int, first: Bool, _ prefix: inout TimestampPrefix) {
-        writing(atMost: 4 + ByteCursor.longestFloat + ByteCursor.longestInteger) { cursor in
-            if !first { cursor.byte(UInt8(ascii: ",")) }
-            cursor.byte(UInt8(ascii: "["))
-            if let value, value.isFinite { cursor.float(value) } else { cursor.text("null") }
-            cursor.byte(UInt8(ascii: ","))
-            cursor.timestamp(time, &prefix)
-            cursor.byte(UInt8(ascii: "]"))
+    /// A series' points, `[value,timestamp]` separated by commas, nulls left out when `dropNulls`. Room is made
+    /// once for each batch of points, which one loop then writes.
+    mutating func appendPoints(_ values: [Double?], start: Int, step: Int, dropNulls: Bool) {
+        let longestPoint = 4 + ByteCursor.longestFloat + ByteCursor.longestInteger
+        var time = TimestampDigits(start)
+        var first = true
+        values.withUnsafeBufferPointer { points in
+            for batch in stride(from: 0, to: points.count, by: 256) {
+                let end = min(points.count, batch + 256)
+                writing(atMost: (end - batch) * longestPoint) { cursor in
+                    for value in points[batch..<end] {
+                        defer { time.advance(by: step) }
+                        if dropNulls && value == nil { continue }
+                        if !first { cursor.byte(UInt8(ascii: ",")) }
+                        first = false
+                        cursor.byte(UInt8(ascii: "["))
+                        if let value, value.isFinite { cursor.float(value) } else { cursor.text("null") }
+                        cursor.byte(UInt8(ascii: ","))
+                        time.write(to: &cursor)
+                        cursor.byte(UInt8(ascii: "]"))
+                    }
+                }
+            }
         }
     }
 
@@ -180,18 +193,17 @@ struct ByteCursor {
         at = end
     }
 
-    /// A timestamp: the digits above its last four are formatted once per 10,000 seconds and kept in `prefix`,
-    /// the last four come from the digit-pair table. Consecutive timestamps of a series cost one division.
+    /// Raw bytes of a word, of which only the first `count` (at most 8) are kept: the cursor moves by `count`.
     @inline(__always)
-    mutating func timestamp(_ t: Int, _ prefix: inout TimestampPrefix) {
-        guard t >= 10_000, t < 1_000_000_000_000 else { return integer(t) }
-        let (high, low) = t.quotientAndRemainder(dividingBy: 10_000)
-        if high != prefix.high { prefix = TimestampPrefix(high) }
-        UnsafeMutableRawPointer(at).storeBytes(of: prefix.packed, as: UInt64.self)
-        at += prefix.length
-        let (upper, lower) = low.quotientAndRemainder(dividingBy: 100)
-        pair(upper)
-        pair(lower)
+    mutating func word(_ word: UInt64, count: Int) {
+        UnsafeMutableRawPointer(at).storeBytes(of: word, as: UInt64.self)
+        at += count
+    }
+
+    @inline(__always)
+    mutating func four(_ bytes: UInt32) {
+        UnsafeMutableRawPointer(at).storeBytes(of: bytes, as: UInt32.self)
+        at += 4
     }
 
     /// Python's repr of a float: whole numbers below 1e16 as `3.0`, other values from 1e-4 to 1e16 as their
@@ -256,26 +268,60 @@ struct ByteCursor {
         rest = shorter
     }
 }
-/// The digits of a timestamp above its last four (at most eight), as ASCII packed into a word, first digit in
-/// the lowest byte, so that writing them is one store.
-struct TimestampPrefix {
-    private(set) var high = -1
-    private(set) var packed: UInt64 = 0
-    private(set) var length = 0
+/// A series' timestamps, written as they advance by its step. The digits above the last four are formatted once
+/// per 10,000 seconds and kept packed in a word (first digit in the lowest byte); the last four come from a table
+/// of all 10,000. So a point's timestamp is two stores, with no division. Times outside 10,000 to 10^12 seconds
+/// (1970, or past the year 33,000) are written digit by digit.
+struct TimestampDigits {
+    private var time: Int
+    /// `time`'s last four digits while it is in range; outside 0..<10,000 when they are to be worked out again.
+    private var low = 10_000
+    private var high = -1
+    private var packedHigh: UInt64 = 0
+    private var highLength = 0
+    private let lastFour = Self.lastFourTable
 
-    init() {}
-
-    init(_ high: Int) {
-        self.high = high
-        var digits: [UInt8] = []
-        var rest = high
-        repeat {
-            digits.append(UInt8(rest % 10) | 0x30)
-            rest /= 10
-        } while rest > 0
-        for (n, digit) in digits.reversed().enumerated() { packed |= UInt64(digit) << (8 * UInt64(n)) }
-        length = digits.count
+    init(_ start: Int) {
+        time = start
+        settle()
     }
+
+    @inline(__always)
+    mutating func advance(by step: Int) {
+        time &+= step
+        low &+= step
+        if UInt(bitPattern: low) >= 10_000 { settle() }
+    }
+
+    @inline(__always)
+    func write(to cursor: inout ByteCursor) {
+        guard UInt(bitPattern: low) < 10_000 else { return cursor.integer(time) }
+        cursor.word(packedHigh, count: highLength)
+        cursor.four(lastFour[low])
+    }
+
+    /// Works out the digits again, with `low` outside 0..<10,000 (where it stays while `time` is out of range).
+    private mutating func settle() {
+        guard time >= 10_000, time < 1_000_000_000_000 else { return }
+        let (high, low) = time.quotientAndRemainder(dividingBy: 10_000)
+        self.low = low
+        guard high != self.high else { return }
+        self.high = high
+        let digits = Array(String(high).utf8)
+        packedHigh = digits.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        highLength = digits.count
+    }
+
+    /// 0000 through 9999 as ASCII, four bytes each, the first digit in the lowest byte. Unsafe only in name: it
+    /// is filled once, when first used, and never written again.
+    nonisolated(unsafe) private static let lastFourTable: UnsafePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 10_000)
+        for n in 0..<10_000 {
+            let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10].map { UInt32(UInt8(ascii: "0")) + UInt32($0) }
+            table[n] = digits.reversed().reduce(0) { $0 << 8 | $1 }
+        }
+        return UnsafePointer(table)
+    }()
 }
 
 /// The date of one day of seconds counted as if in UTC, broken down once: CSV's points read their date from it

@@ -182,15 +182,7 @@ enum RenderFormat {
             out.append(#","tags":{"name":"#)
             out.appendJSONString(s.name)
             out.append(#"},"datapoints":["#)
-            var first = true
-            var prefix = TimestampPrefix()
-            var time = s.start
-            for v in s.values {
-                defer { time += s.step }
-                if dropNulls && v == nil { continue }
-                out.appendPoint(v, time, first: first, &prefix)
-                first = false
-            }
+            out.appendPoints(s.values, start: s.start, step: s.step, dropNulls: dropNulls)
             out.append("]}")
         }
         out.append("]")

@@ -218,16 +218,19 @@ extension ResponseBody {
         }
         #expect(writer.finish().text == integers.map { String($0) + " " }.joined())
 
-        for (start, step) in [(0, 1), (1_699_999_990, 10), (999_999_940, 60), (-35, 10), (9_995, 1), (1, 86_400), (99_999_999_000, 7)] {
-            var prefix = TimestampPrefix()
-            var text = ByteWriter(capacity: 4)
-            var expected = ""
-            for k in 0..<3000 {
-                let value: Double? = k % 3 == 0 ? nil : Double(k) / 4
-                text.appendPoint(value, start + k * step, first: k == 0, &prefix)
-                expected += (k == 0 ? "" : ",") + "[\(value.map { "\($0)" } ?? "null"),\(start + k * step)]"
+        // Timestamps kept as digits while they advance: into and out of the range that takes the table (10,000
+        // to 10^12), across each 10,000, by steps below and above 10,000; nulls kept or dropped.
+        let runs = [(0, 1), (1_699_999_990, 10), (999_999_940, 60), (-35, 10), (9_995, 1), (-30_000, 7), (1, 86_400),
+                    (5_000, 20_000), (99_999_999_000, 7), (999_999_998_000, 1), (1_699_999_990, 10_000)]
+        for (start, step) in runs {
+            for dropNulls in [false, true] {
+                let values: [Double?] = (0..<3000).map { $0 % 3 == 0 ? nil : Double($0) / 4 }
+                var text = ByteWriter(capacity: 4)
+                text.appendPoints(values, start: start, step: step, dropNulls: dropNulls)
+                let points = values.enumerated().filter { !dropNulls || $1 != nil }
+                let expected = points.map { "[\($1.map { "\($0)" } ?? "null"),\(start + $0 * step)]" }.joined(separator: ",")
+                #expect(text.finish().text == expected, "\(start) by \(step), dropping nulls: \(dropNulls)")
             }
-            #expect(text.finish().text == expected, "\(start) by \(step)")
         }
 
         var strings = ByteWriter(capacity: 2)
