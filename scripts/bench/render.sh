@@ -72,15 +72,28 @@ function setup(thread) thread:set("seed", math.random(1, 1e9)) end
 function init() math.randomseed(seed) end
 function delay() return math.floor(math.random() * 2 * pause + 0.5) end
 LUA
-# Sets rps, p50, p90 and p99 (in ms); in this shell, not a subshell, so that any non-2xx answer stops the run: a
-# server answering errors measures nothing.
+# Sets rps, p50, p90 and p99 (in ms) and busy (the machine's busy share during the run, in percent); in this
+# shell, not a subshell, so that any non-2xx answer stops the run: a server answering errors measures nothing.
 measure() {  # url [header]
-    local out
+    local out stat_before
+    wait_until_quiet
+    stat_before=$(head -1 /proc/stat)
     out=$(wrk -t2 -c32 -d"${duration}s" --latency ${PAUSE_MS:+-s "$pace"} ${2:+-H "$2"} "$1")
     require_2xx "$1" "$out"
     read -r rps p50 p90 p99 < <(awk '/^Requests\/sec/ {rps=$2} $1 == "50%" {p50=$2} $1 == "90%" {p90=$2} $1 == "99%" {p99=$2}
         END {print rps, p50, p90, p99}' <<<"$out")
-    p50=$(to_ms "$p50") p90=$(to_ms "$p90") p99=$(to_ms "$p99")
+    p50=$(to_ms "$p50") p90=$(to_ms "$p90") p99=$(to_ms "$p99") busy=$(busy_since "$stat_before")
+}
+# Waits (at most 10 s) until the machine is under 10% busy over half a second. When wrk stops, gunicorn's workers
+# still render the requests already sent to them, for a second or more: without the wait, that work lands in the
+# next run, which is always Telewall's.
+wait_until_quiet() {
+    local stat_before
+    for _ in $(seq 20); do
+        stat_before=$(head -1 /proc/stat)
+        sleep 0.5
+        (( $(busy_since "$stat_before") < 10 )) && return
+    done
 }
 # Telewall's CPU time in clock ticks (user + system, all threads), to report CPU per request.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$tw_pid/stat"; }
@@ -135,10 +148,8 @@ echo "at half load: the same 32 connections, paced to about half each server's r
 printf '%-28s %-9s %12s %9s %9s %9s %7s\n' query server "r/s" "p50 ms" "p90 ms" "p99 ms" "busy %"
 half_load_pause() { awk -v r="$1" 'BEGIN { printf "%.3f", 2 * 32 * 1000 / r }'; }
 half_load_row() {  # query server saturated-rps url [header]
-    local stat_before
-    stat_before=$(head -1 /proc/stat)
     PAUSE_MS=$(half_load_pause "$3") measure "$4" "${5:-}"
-    printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$(busy_since "$stat_before")"
+    printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy"
 }
 for i in 0 1; do
     q=${single_queries[$i]}
