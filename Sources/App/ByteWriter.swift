@@ -73,21 +73,21 @@ struct ByteWriter: ~Copyable {
     /// once for each batch of points, which one loop then writes.
     mutating func appendPoints(_ values: [Double?], start: Int, step: Int, dropNulls: Bool) {
         let longestPoint = 4 + ByteCursor.longestFloat + ByteCursor.longestInteger
-        var time = TimestampDigits(start)
+        var timestamps = TimestampDigits(start)
         var first = true
         values.withUnsafeBufferPointer { points in
             for batch in stride(from: 0, to: points.count, by: 256) {
                 let end = min(points.count, batch + 256)
                 writing(atMost: (end - batch) * longestPoint) { cursor in
                     for value in points[batch..<end] {
-                        defer { time.advance(by: step) }
+                        defer { timestamps.advance(by: step) }
                         if dropNulls && value == nil { continue }
                         if !first { cursor.byte(UInt8(ascii: ",")) }
                         first = false
                         cursor.byte(UInt8(ascii: "["))
                         if let value, value.isFinite { cursor.float(value) } else { cursor.text("null") }
                         cursor.byte(UInt8(ascii: ","))
-                        time.write(to: &cursor)
+                        timestamps.write(to: &cursor)
                         cursor.byte(UInt8(ascii: "]"))
                     }
                 }
@@ -200,6 +200,7 @@ struct ByteCursor {
         at += count
     }
 
+    /// Four raw bytes.
     @inline(__always)
     mutating func four(_ bytes: UInt32) {
         UnsafeMutableRawPointer(at).storeBytes(of: bytes, as: UInt32.self)
@@ -268,6 +269,7 @@ struct ByteCursor {
         rest = shorter
     }
 }
+
 /// A series' timestamps, written as they advance by its step. The digits above the last four are formatted once
 /// per 10,000 seconds and kept packed in a word (first digit in the lowest byte); the last four come from a table
 /// of all 10,000. So a point's timestamp is two stores, with no division. Times outside 10,000 to 10^12 seconds
@@ -308,7 +310,7 @@ struct TimestampDigits {
         guard high != self.high else { return }
         self.high = high
         let digits = Array(String(high).utf8)
-        packedHigh = digits.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        packedHigh = Self.packed(digits)
         highLength = digits.count
     }
 
@@ -316,12 +318,14 @@ struct TimestampDigits {
     /// is filled once, when first used, and never written again.
     nonisolated(unsafe) private static let lastFourTable: UnsafePointer<UInt32> = {
         let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 10_000)
-        for n in 0..<10_000 {
-            let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10].map { UInt32(UInt8(ascii: "0")) + UInt32($0) }
-            table[n] = digits.reversed().reduce(0) { $0 << 8 | $1 }
-        }
+        for n in 0..<10_000 { table[n] = UInt32(packed(Array(String(10_000 + n).utf8.dropFirst()))) }
         return UnsafePointer(table)
     }()
+
+    /// Up to eight bytes in a word, the first in the lowest byte, as a store writes them in order.
+    private static func packed(_ bytes: [UInt8]) -> UInt64 {
+        bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
 }
 
 /// The date of one day of seconds counted as if in UTC, broken down once: CSV's points read their date from it

@@ -5,7 +5,9 @@ import Testing
 /// A model check of lending a connection's socket to pool jobs: every interleaving of one connection's client,
 /// its event loop and its jobs, each step taken on the real `SocketLoan` and `FlightGate`. The loop's and the
 /// jobs' own logic around them is mirrored from `EventLoop` (`drive`, `dispatch`, `finish`, the mailbox and
-/// `close`), one atomic operation of the gate per step, so every order the threads could take is tried.
+/// `close`), one call on the gate per step, so every order of those calls is tried. A call's compare-and-swaps
+/// are not split: between them the other side can only move the state on in the order they try it (see
+/// `FlightGate`), so a move there changes which one succeeds, as the same move before the call would.
 ///
 /// In every interleaving: only one side uses the socket at a time, nobody uses it after its close, it is closed
 /// exactly once when the loop drops the connection and never otherwise, and every request sent is answered
