@@ -87,33 +87,32 @@ struct RenderRoutes: Sendable {
         return zone
     }
 
-    /// Graphite's tree JSON, written straight into bytes (keys in the order JSON.write sorts them). One node
-    /// per name, as Graphite's tree keeps it: a name that is a series and a branch shows as the branch.
+    /// Graphite's `/metrics/find` in the `format` asked for (`FindFormat`), with its `wildcards` and `position`.
     private func find(_ request: Request) throws -> Response {
         let account = try auth.readerAccount(request)
-        let query = Parameters(request).first("query") ?? ""
+        let params = Parameters(request)
+        let query = params.first("query") ?? ""
+        let wildcards = try Self.integer(params.first("wildcards"), named: "wildcards", otherwise: 0) != 0
         var nodes = try Self.find(query, in: source.tree(tenantID: account.tenantID))
         let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
         nodes.removeAll { $0.isLeaf && branches.contains($0.path) }
-        var out = ByteWriter(capacity: 64 + nodes.count * 160)
-        out.append("[")
-        for (n, node) in nodes.enumerated() {
-            if n > 0 { out.append(",") }
-            let flag: StaticString = node.isLeaf ? "0" : "1"
-            out.append(#"{"allowChildren":"#)
-            out.append(flag)
-            out.append(#","context":{},"expandable":"#)
-            out.append(flag)
-            out.append(#","id":"#)
-            out.appendJSONString(node.path)
-            out.append(#","leaf":"#)
-            out.append(node.isLeaf ? "1" : "0")
-            out.append(#","text":"#)
-            out.appendJSONString(node.path.lastIndex(of: ".").map { String(node.path[node.path.index(after: $0)...]) } ?? node.path)
-            out.append("}")
+        switch params.first("format") ?? "treejson" {
+        case "treejson": return .json(body: FindFormat.treeJSON(nodes, query: query, wildcards: wildcards))
+        case "completer": return .json(FindFormat.completer(nodes, wildcards: wildcards))
+        case "nodelist":
+            let position = try Self.integer(params.first("position"), named: "position", otherwise: -1)
+            return .json(try FindFormat.nodeList(nodes, position: position))
+        case let format:
+            throw HTTPError.badRequest("format: '\(format.prefix(100))' is not one Telewall writes for find; use treejson, completer or nodelist",
+                                       code: "bad_parameter")
         }
-        out.append("]")
-        return .json(body: out.finish())
+    }
+
+    /// An integer parameter, `otherwise` when absent; a 400 naming it when it is not an integer.
+    private static func integer(_ text: String?, named name: String, otherwise: Int) throws(HTTPError) -> Int {
+        guard let text else { return otherwise }
+        guard let value = Int(text) else { throw HTTPError.badRequest("\(name): '\(text.prefix(100))' is not an integer", code: "bad_parameter") }
+        return value
     }
 
     private func expand(_ request: Request) throws -> Response {
