@@ -5,10 +5,10 @@ import Query
 /// branch): `treejson` (the default, which Grafana reads), `completer` and `nodelist`.
 enum FindFormat {
     /// `[{"allowChildren", "context", "expandable", "id", "leaf", "text"}, ...]`, written straight into bytes (keys
-    /// in the order JSON.write sorts them). With `wildcards` and more than one node, a `*` node comes first, a
-    /// branch if any node is one.
+    /// in the order JSON.write sorts them), branches before leaves as Graphite lists them. With `wildcards` and
+    /// more than one node, a `*` node comes first, a branch if any node is one.
     static func treeJSON(_ nodes: [MetricTree.Node], query: String, wildcards: Bool) -> ResponseBody {
-        var entries = nodes.map { (id: $0.path, text: lastName(of: $0.path), isLeaf: $0.isLeaf) }
+        var entries = (nodes.filter { !$0.isLeaf } + nodes.filter(\.isLeaf)).map { (id: $0.path, text: lastName(of: $0.path), isLeaf: $0.isLeaf) }
         if wildcards && nodes.count > 1 { entries.insert((parentPath(of: query) + "*", "*", nodes.allSatisfy(\.isLeaf)), at: 0) }
         var out = ByteWriter(capacity: 64 + entries.count * 160)
         out.append("[")

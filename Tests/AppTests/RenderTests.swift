@@ -147,7 +147,7 @@ extension ResponseBody {
     }
 
     @Test func findExpandAndTheGraphiteEndpointsGrafanaCalls() throws {
-        let (t, a, _, _) = try setUp()
+        let (t, a, _, now) = try setUp()
         let found = try t.call("GET", "/metrics/find?query=app.*", headers: ["Cookie": a.cookie])
         let nodes = (try? JSONSerialization.jsonObject(with: Data(found.body))) as? [[String: Any]] ?? []
         #expect(nodes.map { $0["id"] as? String } == ["app.web1", "app.web2"])
@@ -172,6 +172,13 @@ extension ResponseBody {
         #expect(params.map { $0["type"] as? String } == ["seriesList", "interval", "aggFunc", "boolean"])
         #expect(params[2]["default"] as? String == "sum" && summarize["group"] as? String == "Transform")
         #expect(functions.count == 33)
+
+        // Branches before leaves, as Graphite lists them, whatever their names.
+        let tenant = try #require(try t.app.store.account(email: "a@example.com")).tenantID
+        t.app.storage.add(tenant: tenant, flush: [("app.aaa", Point(now - 10, 1)), ("app.zzz.requests", Point(now - 10, 1))])
+        #expect(eventually { t.app.storage.stats.buffered.load(ordering: .relaxed) == 0 })
+        let mixed = json(try t.call("GET", "/metrics/find?query=app.*", headers: ["Cookie": a.cookie]))
+        #expect(mixed.map { $0["id"] as? String } == ["app.web1", "app.web2", "app.zzz", "app.aaa"])
     }
 }
 
