@@ -1,14 +1,21 @@
 import HTTP
 import Query
 
-/// Graphite's answers to `/metrics/find`, one node per name (a name that is a series and a branch shows as the
-/// branch): `treejson` (the default, which Grafana reads), `completer` and `nodelist`.
+/// Graphite's answers to `/metrics/find`: `treejson` (the default, which Grafana reads), `completer` and
+/// `nodelist`, of nodes given one per name (`oneNodePerName`).
 enum FindFormat {
+    /// A name that is both a series and a branch (`a.b` beside `a.b.c`) is found as both: it shows as the branch.
+    static func oneNodePerName(_ nodes: [MetricTree.Node]) -> [MetricTree.Node] {
+        let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
+        return nodes.filter { !$0.isLeaf || !branches.contains($0.path) }
+    }
+
     /// `[{"allowChildren", "context", "expandable", "id", "leaf", "text"}, ...]`, written straight into bytes (keys
     /// in the order JSON.write sorts them), branches before leaves as Graphite lists them. With `wildcards` and
     /// more than one node, a `*` node comes first, a branch if any node is one.
     static func treeJSON(_ nodes: [MetricTree.Node], query: String, wildcards: Bool) -> ResponseBody {
-        var entries = (nodes.filter { !$0.isLeaf } + nodes.filter(\.isLeaf)).map { (id: $0.path, text: lastName(of: $0.path), isLeaf: $0.isLeaf) }
+        let ordered = nodes.filter { !$0.isLeaf } + nodes.filter(\.isLeaf)
+        var entries = ordered.map { (id: $0.path, text: lastName(of: $0.path), isLeaf: $0.isLeaf) }
         if wildcards && nodes.count > 1 { entries.insert((parentPath(of: query) + "*", "*", nodes.allSatisfy(\.isLeaf)), at: 0) }
         var out = ByteWriter(capacity: 64 + entries.count * 160)
         out.append("[")

@@ -93,9 +93,7 @@ struct RenderRoutes: Sendable {
         let params = Parameters(request)
         let query = params.first("query") ?? ""
         let wildcards = try Self.integer(params.first("wildcards"), named: "wildcards", otherwise: 0) != 0
-        var nodes = try Self.find(query, in: source.tree(tenantID: account.tenantID))
-        let branches = Set(nodes.filter { !$0.isLeaf }.map(\.path))
-        nodes.removeAll { $0.isLeaf && branches.contains($0.path) }
+        let nodes = FindFormat.oneNodePerName(try Self.find(query, in: source.tree(tenantID: account.tenantID)))
         switch params.first("format") ?? "treejson" {
         case "treejson": return .json(body: FindFormat.treeJSON(nodes, query: query, wildcards: wildcards))
         case "completer": return .json(FindFormat.completer(nodes, wildcards: wildcards))
