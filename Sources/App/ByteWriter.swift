@@ -278,7 +278,6 @@ struct TimestampDigits {
     private var time: Int
     /// `time`'s last four digits while it is in range; outside 0..<10,000 when they are to be worked out again.
     private var low = 10_000
-    private var high = -1
     private var packedHigh: UInt64 = 0
     private var highLength = 0
     private let lastFour = Self.lastFourTable
@@ -303,12 +302,11 @@ struct TimestampDigits {
     }
 
     /// Works out the digits again, with `low` outside 0..<10,000 (where it stays while `time` is out of range).
+    /// In range, `low` leaves 0..<10,000 only when the digits above it change, so they are formatted anew.
     private mutating func settle() {
         guard time >= 10_000, time < 1_000_000_000_000 else { return }
         let (high, low) = time.quotientAndRemainder(dividingBy: 10_000)
         self.low = low
-        guard high != self.high else { return }
-        self.high = high
         let digits = Array(String(high).utf8)
         packedHigh = Self.packed(digits)
         highLength = digits.count

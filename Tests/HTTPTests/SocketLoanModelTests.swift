@@ -186,7 +186,7 @@ private struct World {
         case .loopDropsConnection:
             close()
         case .jobWrites(let j, let outcome):
-            use("job \(j) writes")
+            use("job \(j) writes", byLoop: false)
             if outcome != .part { answered += 1 }
             jobs[j].phase = .wrote(outcome)
         case .jobReleases(let j):
@@ -213,7 +213,7 @@ private struct World {
     private mutating func drive() {
         while true {
             if pendingOutput {
-                use("the loop writes")
+                use("the loop writes", byLoop: true)
                 pendingOutput = false
                 answered += 1
             }
@@ -225,7 +225,7 @@ private struct World {
                 continue
             }
             guard mayHaveInput else { return }
-            use("the loop reads")
+            use("the loop reads", byLoop: true)
             buffered += unread
             unread = 0
             mayHaveInput = false
@@ -265,10 +265,9 @@ private struct World {
         socketCloses += 1
     }
 
-    private mutating func use(_ what: String) {
+    private mutating func use(_ what: String, byLoop: Bool) {
         if socketCloses > 0 { fail("\(what) on a closed socket") }
         let holders = jobs.indices.filter { jobs[$0].holdsSocket }
-        let byLoop = what.hasPrefix("the loop")
         if byLoop ? !holders.isEmpty : holders.count > 1 { fail("\(what) while \(holders.map { "job \($0)" }) hold the socket") }
     }
 

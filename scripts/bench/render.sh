@@ -72,17 +72,19 @@ function setup(thread) thread:set("seed", math.random(1, 1e9)) end
 function init() math.randomseed(seed) end
 function delay() return math.floor(math.random() * 2 * pause + 0.5) end
 LUA
-# Sets rps, p50, p90 and p99 (in ms) and busy (the machine's busy share during the run, in percent); in this
-# shell, not a subshell, so that any non-2xx answer stops the run: a server answering errors measures nothing.
+# Sets rps, p50, p90 and p99 (in ms), busy (the machine's busy share during the run, in percent) and tw_ticks
+# (Telewall's CPU time during the run, in clock ticks); in this shell, not a subshell, so that any non-2xx answer
+# stops the run: a server answering errors measures nothing.
 measure() {  # url [header]
-    local out stat_before
+    local out stat_before ticks_before
     wait_until_quiet
-    stat_before=$(head -1 /proc/stat)
+    stat_before=$(head -1 /proc/stat) ticks_before=$(cpu_ticks)
     out=$(wrk -t2 -c32 -d"${duration}s" --latency ${PAUSE_MS:+-s "$pace"} ${2:+-H "$2"} "$1")
     require_2xx "$1" "$out"
     read -r rps p50 p90 p99 < <(awk '/^Requests\/sec/ {rps=$2} $1 == "50%" {p50=$2} $1 == "90%" {p90=$2} $1 == "99%" {p99=$2}
         END {print rps, p50, p90, p99}' <<<"$out")
     p50=$(to_ms "$p50") p90=$(to_ms "$p90") p99=$(to_ms "$p99") busy=$(busy_since "$stat_before")
+    tw_ticks=$(($(cpu_ticks) - ticks_before))
 }
 # Waits (at most 10 s) until the machine is under 10% busy over half a second. When wrk stops, gunicorn's workers
 # still render the requests already sent to them, for a second or more: without the wait, that work lands in the
@@ -127,9 +129,8 @@ for q in "${single_queries[@]}" \
          "render?target=sumSeries(bench.*)&from=-1h&format=json" "metrics/find?query=bench.*" \
          "render?target=rates.r1&from=-24h&format=json" "render?target=timers.mean&from=-24h&format=json"; do
     same_answers "$q"
-    before=$(cpu_ticks)
     measure "http://127.0.0.1:$tw_port/$q" "Authorization: Bearer $key"; t_rps=$rps t50=$p50 t99=$p99
-    cpu=$(per_request_us $(($(cpu_ticks) - before)) "$t_rps")
+    cpu=$(per_request_us "$tw_ticks" "$t_rps")
     measure "http://127.0.0.1:$gr_port/$q"
     saturated_tw+=("$t_rps"); saturated_gr+=("$rps")
     printf '%-28s %12.0f %9.3f %9.3f %8s   %12.0f %9.3f %9.3f   %7.1fx\n' "$(label "$q")" "$t_rps" "$t50" "$t99" "$cpu" \
