@@ -72,7 +72,8 @@ function setup(thread) thread:set("seed", math.random(1, 1e9)) end
 function init() math.randomseed(seed) end
 function delay() return math.floor(math.random() * 2 * pause + 0.5) end
 LUA
-# Sets rps, p50, p90 and p99 (in ms), busy (the machine's busy share during the run, in percent) and tw_ticks
+# Sets rps, p50, p90 and p99 (in ms), busy and steal (shares of the machine's CPU time during the run, in percent:
+# not idle, and taken by the hypervisor for other guests) and tw_ticks
 # (Telewall's CPU time during the run, in clock ticks); in this shell, not a subshell, so that any non-2xx answer
 # stops the run: a server answering errors measures nothing.
 measure() {  # url [header]
@@ -83,7 +84,8 @@ measure() {  # url [header]
     require_2xx "$1" "$out"
     read -r rps p50 p90 p99 < <(awk '/^Requests\/sec/ {rps=$2} $1 == "50%" {p50=$2} $1 == "90%" {p90=$2} $1 == "99%" {p99=$2}
         END {print rps, p50, p90, p99}' <<<"$out")
-    p50=$(to_ms "$p50") p90=$(to_ms "$p90") p99=$(to_ms "$p99") busy=$(busy_since "$stat_before")
+    p50=$(to_ms "$p50") p90=$(to_ms "$p90") p99=$(to_ms "$p99")
+    read -r busy steal < <(cpu_shares_since "$stat_before")
     tw_ticks=$(($(cpu_ticks) - ticks_before))
 }
 # Waits (at most 10 s) until the machine is under 10% busy over half a second. When wrk stops, gunicorn's workers
@@ -94,18 +96,19 @@ wait_until_quiet() {
     for _ in $(seq 20); do
         stat_before=$(head -1 /proc/stat)
         sleep 0.5
-        (( $(busy_since "$stat_before") < 10 )) && return
+        (( $(cpu_shares_since "$stat_before" | cut -d' ' -f1) < 10 )) && return
     done
 }
 # Telewall's CPU time in clock ticks (user + system, all threads), to report CPU per request.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$tw_pid/stat"; }
 per_request_us() { awk -v t="$1" -v r="$2" -v d="$duration" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t / hz * 1e6 / (r * d) }'; }
-# The share of all CPUs' time not idle since the /proc/stat `cpu` line given, in percent: how busy the machine
-# (servers and load generator together) was during a run.
-busy_since() {
+# The shares of all CPUs' time since the /proc/stat `cpu` line given, in percent: busy (not idle: servers and load
+# generator together, stolen time included) and steal (time the hypervisor gave to other guests: a run with much
+# of it measured a machine slower than it looks).
+cpu_shares_since() {
     awk -v before="$1" 'NR == 1 { split(before, b, " "); total = 0
         for (i = 2; i <= NF; i++) total += $i - b[i]
-        printf "%.0f", 100 * (total - ($5 - b[5]) - ($6 - b[6])) / total }' /proc/stat
+        printf "%.0f %.1f\n", 100 * (total - ($5 - b[5]) - ($6 - b[6])) / total, 100 * ($9 - b[9]) / total }' /proc/stat
 }
 
 # Both must give the same answer before their speeds mean anything: the same series (or nodes), each with as many
@@ -146,11 +149,11 @@ echo "(cpu us: Telewall's CPU time, all threads, per request answered; less nois
 # are measured in several rounds, each printed.
 echo
 echo "at half load: the same 32 connections, paced to about half each server's requests/s above; Telewall in $half_rounds rounds"
-printf '%-28s %-9s %12s %9s %9s %9s %7s\n' query server "r/s" "p50 ms" "p90 ms" "p99 ms" "busy %"
+printf '%-28s %-9s %12s %9s %9s %9s %7s %8s\n' query server "r/s" "p50 ms" "p90 ms" "p99 ms" "busy %" "steal %"
 half_load_pause() { awk -v r="$1" 'BEGIN { printf "%.3f", 2 * 32 * 1000 / r }'; }
 half_load_row() {  # query server saturated-rps url [header]
     PAUSE_MS=$(half_load_pause "$3") measure "$4" "${5:-}"
-    printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy"
+    printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s %8s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy" "$steal"
 }
 for i in 0 1; do
     q=${single_queries[$i]}
@@ -166,4 +169,5 @@ start_nginx "$work" "$nginx_port" "$work/static"
 wait_for "http://127.0.0.1:$nginx_port/24h.json"
 half_load_row 24h.json nginx "${saturated_tw[1]}" "http://127.0.0.1:$nginx_port/24h.json"
 echo "(nginx: the 24 h answer's bytes as a file, paced as Telewall was: the floor for an answer that size here)"
-echo "(busy %: all CPUs' time not idle during that server's run, the load generator's included)"
+echo "(busy %: all CPUs' time not idle during that server's run, the load generator's included; steal %: the part"
+echo " of all CPUs' time the hypervisor gave to other guests, which no server here controls)"
