@@ -25,8 +25,9 @@ fi
 
 if [[ "${1:-}" == "--test" ]]; then
     python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
-    # The reference implementations the tests compare against.
+    # The reference implementations the tests compare against, and real clients they read with.
     python3 -c "import whisper" 2>/dev/null || python3 -m pip install -q whisper==1.1.10
     python3 -c "import statsd" 2>/dev/null || python3 -m pip install -q statsd
+    python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus-client
     python3 -c "import graphite_render" 2>/dev/null || python3 -m pip install -q graphite-render
 fi

@@ -49,6 +49,14 @@ struct OperationsRoutes: Sendable {
                 }
             }
         }
+        out.histogram("telewall_http_request_duration_seconds",
+                      "Time from a request read to its answer handed to the socket, by listener and where its handler ran.") { add in
+            for (name, m) in servers {
+                for (placement, durations) in m.requestDurations.sorted(by: { $0.key.label < $1.key.label }) {
+                    add(["listener": name, "handler": placement.label], durations)
+                }
+            }
+        }
         let gauges: [(String, String, String, (ServerMetrics) -> Int)] = [
             ("telewall_http_connections_open", "gauge", "Connections open now.", { $0.openConnections }),
             ("telewall_http_connections_capacity", "gauge", "The connection cap.", { $0.capacity }),
@@ -99,18 +107,50 @@ struct OperationsRoutes: Sendable {
     }
 }
 
+extension HandlerPlacement {
+    /// The `handler` label of the duration histogram.
+    var label: String {
+        switch self {
+        case .eventLoop: "event_loop"
+        case .workerPool: "worker_pool"
+        case .computePool: "compute_pool"
+        }
+    }
+}
+
 /// Prometheus text exposition format, version 0.0.4.
 struct PrometheusText {
     private(set) var text = ""
 
     mutating func family(_ name: String, _ type: String, _ help: String, _ samples: ((([String: String], Double) -> Void)) -> Void) {
-        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-        samples { labels, value in
-            let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
-            text += rendered.isEmpty ? "\(name) " : "\(name){\(rendered)} "
-            text += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-            text += "\n"
+        header(name, type, help)
+        samples { labels, value in sample(name, labels, value) }
+    }
+
+    /// A histogram family: each sample's cumulative buckets (`le`), then its `_sum` and `_count`.
+    mutating func histogram(_ name: String, _ help: String, _ samples: ((([String: String], DurationHistogram) -> Void)) -> Void) {
+        header(name, "histogram", help)
+        samples { labels, histogram in
+            var cumulative = 0
+            for (bound, count) in zip(DurationHistogram.bounds, histogram.counts) {
+                cumulative += count
+                sample(name + "_bucket", labels.merging(["le": String(bound)]) { $1 }, Double(cumulative))
+            }
+            sample(name + "_bucket", labels.merging(["le": "+Inf"]) { $1 }, Double(histogram.count))
+            sample(name + "_sum", labels, histogram.sum)
+            sample(name + "_count", labels, Double(histogram.count))
         }
+    }
+
+    private mutating func header(_ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    private mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
+        let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
+        text += rendered.isEmpty ? "\(name) " : "\(name){\(rendered)} "
+        text += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        text += "\n"
     }
 
     /// Families of one unlabeled sample each: (name, type, help, value).

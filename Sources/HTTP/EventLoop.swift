@@ -7,7 +7,7 @@ import TLS
 /// One thread's epoll loop: accepts, reads, parses, dispatches and writes for its connections. Jobs on the worker
 /// pools write their own answers (see `FlightGate`) and hand to the loop only what they cannot finish.
 final class EventLoop: @unchecked Sendable {
-    // @unchecked: other threads (the pools' jobs) touch only `mailbox`, `stopDeadline`, `statusCounts` and
+    // @unchecked: other threads (the pools' jobs) touch only `mailbox`, `stopDeadline`, `tallies` and
     // `epoll.wake`, which are synchronized, and the sockets a `FlightGate` lends them; everything else is the
     // loop's own thread's.
     private enum Completion {
@@ -27,7 +27,7 @@ final class EventLoop: @unchecked Sendable {
     private let metrics: ServerMetrics
     private let logger: Logger
     private let mailbox = Mutex<[Completion]>([])
-    private let statusCounts: ServerMetrics.StatusCounts
+    private let tallies: ServerMetrics.LoopTallies
     private let stopDeadline = Atomic<Double>(.infinity)
 
     private var connections: [UInt64: Connection] = [:]
@@ -43,7 +43,7 @@ final class EventLoop: @unchecked Sendable {
         self.router = router
         self.pools = pools
         self.metrics = metrics
-        self.statusCounts = metrics.makeStatusCounts()
+        self.tallies = metrics.makeLoopTallies()
         self.logger = logger
         try epoll.add(listener, events: [.readable], token: Self.listenerToken)
     }
@@ -199,17 +199,20 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func dispatch(_ request: Request, on c: Connection) {
+        let received = monotonicSeconds()
         var request = request
         request.remoteAddress = c.remote.host
         request.isSecure = c.tls != nil
         let keepAlive = request.wantsKeepAlive && !stopping
         let omitBody = request.method == "HEAD"
         let (placement, handler) = router.resolve(&request)
+        let timing = RequestTiming(placement: placement, received: received)
         switch placement {
         case .eventLoop:
-            enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody)
+            enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody, timing: timing)
         case .workerPool, .computePool:
-            let job = PoolJob(token: c.token, fd: c.fd, gate: c.loan.gate, plainSocket: c.tls == nil, keepAlive: keepAlive, omitBody: omitBody)
+            let job = PoolJob(token: c.token, fd: c.fd, gate: c.loan.gate, plainSocket: c.tls == nil, keepAlive: keepAlive,
+                              omitBody: omitBody, timing: timing)
             c.loan.lend()
             let logger = logger
             let accepted = pools.pool(for: placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
@@ -232,18 +235,19 @@ final class EventLoop: @unchecked Sendable {
         let plainSocket: Bool
         let keepAlive: Bool
         let omitBody: Bool
+        let timing: RequestTiming
     }
 
     /// On the pool's thread: writes the answer to the socket as far as it goes at once, then lets go of the socket,
     /// handing the rest to the loop if there is any. A pipelined request needs no flag here: the loop, seeing it
     /// buffered, waits for the socket and is woken by the release.
     private func finish(_ job: PoolJob, _ response: Response) {
-        statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
         let keepAlive = job.keepAlive && stopDeadline.load(ordering: .acquiring) == .infinity
         let date = HTTPDateCache.shared.withLock { $0.current() }
         let (head, body) = response.serialized(date: date, keepAlive: keepAlive, omitBody: job.omitBody)
         let chunks = [ResponseBody.bytes(head)] + (body.map { [$0] } ?? [])
         let sent = job.plainSocket ? Connection.send(chunks, from: 0, on: job.fd) : 0
+        tallies.count(status: response.status, timing: job.timing)
         switch job.gate.release(answered: sent == head.count + (body?.count ?? 0) && keepAlive) {
         case .done: break
         case .wakeLoop: post(.gaveBack(token: job.token))
@@ -273,8 +277,9 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ response: Response, on c: Connection, keepAlive: Bool, omitBody: Bool) {
-        statusCounts.counts.withLock { $0[response.status, default: 0] += 1 }
+    /// Queues an answer for the loop to write; `timing` when a handler made it.
+    private func enqueue(_ response: Response, on c: Connection, keepAlive: Bool, omitBody: Bool, timing: RequestTiming? = nil) {
+        tallies.count(status: response.status, timing: timing)
         let (head, body) = response.serialized(date: dates.current(), keepAlive: keepAlive, omitBody: omitBody)
         c.queue(.bytes(head))
         if let body { c.queue(body) }

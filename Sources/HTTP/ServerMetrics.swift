@@ -1,3 +1,4 @@
+import Posix
 import Synchronization
 
 /// Counters of the HTTP server, read by `/metrics`. Hot-path updates are atomics or an uncontended lock.
@@ -6,12 +7,26 @@ public final class ServerMetrics: Sendable {
     private let open = Atomic<Int>(0)
     private let highWater = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
-    /// Responses by status, one table per event loop so that loops never wait on each other's counting.
-    final class StatusCounts: Sendable {
-        let counts = Mutex<[Int: Int]>([:])
+    /// What one event loop counts of the answers on its connections (its pool jobs' included): one table per loop,
+    /// so that loops never wait on each other's counting, and one lock a request.
+    final class LoopTallies: Sendable {
+        private let tallies = Mutex<(statuses: [Int: Int], durations: [HandlerPlacement: DurationHistogram])>(([:], [:]))
+
+        /// An answer sent; `timing` when a handler made it (not for a malformed request or a refusal).
+        func count(status: Int, timing: RequestTiming?) {
+            let seconds = timing.map { monotonicSeconds() - $0.received }
+            tallies.withLock { t in
+                t.statuses[status, default: 0] += 1
+                if let timing, let seconds { t.durations[timing.placement, default: DurationHistogram()].record(seconds) }
+            }
+        }
+
+        fileprivate var snapshot: (statuses: [Int: Int], durations: [HandlerPlacement: DurationHistogram]) {
+            tallies.withLock { $0 }
+        }
     }
 
-    private let tables = Mutex<[StatusCounts]>([])
+    private let tables = Mutex<[LoopTallies]>([])
 
     public init(capacity: Int) { self.capacity = capacity }
 
@@ -35,8 +50,8 @@ public final class ServerMetrics: Sendable {
     func releaseConnection() { open.subtract(1, ordering: .relaxed) }
 
     /// A table for one event loop to count in.
-    func makeStatusCounts() -> StatusCounts {
-        let table = StatusCounts()
+    func makeLoopTallies() -> LoopTallies {
+        let table = LoopTallies()
         tables.withLock { $0.append(table) }
         return table
     }
@@ -46,7 +61,47 @@ public final class ServerMetrics: Sendable {
     public var refusedConnections: Int { refused.load(ordering: .relaxed) }
     public var requestsByStatus: [Int: Int] {
         tables.withLock { $0 }.reduce(into: [:]) { total, table in
-            total.merge(table.counts.withLock { $0 }, uniquingKeysWith: +)
+            total.merge(table.snapshot.statuses, uniquingKeysWith: +)
         }
+    }
+
+    /// How long requests took, from read to answer handed to the socket, by where their handler ran.
+    public var requestDurations: [HandlerPlacement: DurationHistogram] {
+        tables.withLock { $0 }.reduce(into: [:]) { total, table in
+            total.merge(table.snapshot.durations, uniquingKeysWith: +)
+        }
+    }
+}
+
+/// Where a request's handler runs and when the request was read (monotonic seconds): its duration is taken when
+/// the answer is handed to the socket.
+struct RequestTiming: Sendable {
+    let placement: HandlerPlacement
+    let received: Double
+}
+
+/// Durations counted into fixed buckets, as a Prometheus histogram exposes them. The bounds are fine around a
+/// millisecond, where a render's time lies, and reach ten seconds for the slowest.
+public struct DurationHistogram: Sendable, Equatable {
+    /// The buckets' upper bounds in seconds; one more bucket counts what is above the last.
+    public static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// Per bucket, not cumulative: `counts[i]` counts durations above `bounds[i - 1]` and at most `bounds[i]`.
+    public private(set) var counts = [Int](repeating: 0, count: bounds.count + 1)
+    public private(set) var sum = 0.0
+
+    public init() {}
+
+    public var count: Int { counts.reduce(0, +) }
+
+    mutating func record(_ seconds: Double) {
+        counts[Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count] += 1
+        sum += seconds
+    }
+
+    static func + (a: DurationHistogram, b: DurationHistogram) -> DurationHistogram {
+        var merged = a
+        for i in merged.counts.indices { merged.counts[i] += b.counts[i] }
+        merged.sum += b.sum
+        return merged
     }
 }

@@ -24,6 +24,10 @@ final class TestServer {
             usleep(300_000)
             return .text("slow done")
         }
+        router.add("GET", "/nap", on: .computePool) { _ in
+            usleep(30_000)
+            return .text("rested")
+        }
         router.add("GET", "/items/{id}", on: .eventLoop) { .text("item " + ($0.pathParameters["id"] ?? "?")) }
         router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
         router.add("GET", "/jitter/{id}") { request in
@@ -351,6 +355,41 @@ final class TestServer {
         #expect(failed?.status == 500)
         #expect(failed?.text.contains("fileNoSuchFile") == false)
         #expect((failed?.json["error"] as? [String: String])?["code"] == "internal")
+    }
+
+    /// Each answer a handler made is timed into the histogram of where the handler ran; a request too malformed to
+    /// reach one is counted by its status only.
+    @Test func requestDurationsAreCountedByWhereTheirHandlerRan() throws {
+        let t = try TestServer()
+        let c = try t.client()
+        for _ in 0..<3 { #expect(c.request("GET", "/hello")?.status == 200) }
+        for _ in 0..<2 { #expect(c.request("GET", "/nap")?.status == 200) }
+        let malformed = try t.client()
+        malformed.send("NOT HTTP\r\n\r\n")
+        #expect(malformed.readResponse()?.status == 400)
+        // A pool job counts after its write, so its answer can arrive first.
+        #expect(eventually { t.server.metrics.requestDurations[.computePool]?.count == 2 })
+        let durations = t.server.metrics.requestDurations
+        #expect(durations[.eventLoop]?.count == 3 && durations[.workerPool] == nil)
+        let napped = try #require(durations[.computePool])
+        #expect(napped.sum >= 0.06)
+        // 30 ms each: none counted at or below a bound under that.
+        for (bound, count) in zip(DurationHistogram.bounds, napped.counts) where bound < 0.03 { #expect(count == 0, "\(bound)") }
+        #expect(t.server.metrics.requestsByStatus == [200: 5, 400: 1])
+    }
+
+    /// The buckets hold their upper bound (Prometheus's `le`), and what is past the last goes to the extra one.
+    @Test func aDurationFallsInTheFirstBucketWhoseBoundHoldsIt() {
+        var histogram = DurationHistogram()
+        for seconds in [0.0, 0.0001, 0.00010001, 0.002, 0.0021, 10, 10.5] { histogram.record(seconds) }
+        let bounds = DurationHistogram.bounds
+        var expected = [Int](repeating: 0, count: bounds.count + 1)
+        for index in [0, 0, 1, 4, 5, bounds.count - 1, bounds.count] { expected[index] += 1 }
+        #expect(bounds[0] == 0.0001 && bounds[1] == 0.00025 && bounds[4] == 0.002 && bounds[5] == 0.005 && bounds.last == 10)
+        #expect(histogram.counts == expected && histogram.count == 7)
+        #expect(abs(histogram.sum - 20.50430001) < 1e-9)
+        let doubled = histogram + histogram
+        #expect(doubled.counts == expected.map { $0 * 2 } && abs(doubled.sum - 2 * histogram.sum) < 1e-9)
     }
 
     @Test func shutdownDrainsInFlightRequestsAndStopsAccepting() throws {

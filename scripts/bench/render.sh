@@ -149,11 +149,29 @@ echo "(cpu us: Telewall's CPU time, all threads, per request answered; less nois
 # are measured in several rounds, each printed.
 echo
 echo "at half load: the same 32 connections, paced to about half each server's requests/s above; Telewall in $half_rounds rounds"
-printf '%-28s %-9s %12s %9s %9s %9s %7s %8s\n' query server "r/s" "p50 ms" "p90 ms" "p99 ms" "busy %" "steal %"
+printf '%-28s %-9s %12s %9s %9s %9s %7s %8s %9s %9s\n' query server "r/s" "p50 ms" "p90 ms" "p99 ms" "busy %" "steal %" \
+    "in p99<=" ">2 ms %"
 half_load_pause() { awk -v r="$1" 'BEGIN { printf "%.3f", 2 * 32 * 1000 / r }'; }
 half_load_row() {  # query server saturated-rps url [header]
+    local before; before=$(compute_buckets)
     PAUSE_MS=$(half_load_pause "$3") measure "$4" "${5:-}"
-    printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s %8s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy" "$steal"
+    local inside=""; [[ $2 == telewall ]] && inside=$(server_side_since "$before")
+    printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s %8s %s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy" "$steal" "$inside"
+}
+# Telewall's own histogram of its compute pool's requests (read to answer handed to the socket), from /metrics:
+# a line "bound cumulative-count" per bucket.
+compute_buckets() {
+    curl -sf "127.0.0.1:$tw_port/metrics" | awk -F'[{} ]' '/^telewall_http_request_duration_seconds_bucket/ && /handler="compute_pool"/ {
+        match($2, /le="[^"]+"/); print substr($2, RSTART + 4, RLENGTH - 5), $4 }'
+}
+# From the buckets given to now: the smallest bound within which 99% of the requests were answered inside
+# Telewall, and the share of them over 2 ms.
+server_side_since() {
+    awk 'NR == FNR { before[$1] = $2; next } { n[++k] = $1; c[k] = $2 - before[$1] }
+        END { total = c[k]; for (i = 1; i <= k; i++) if (c[i] >= 0.99 * total) { p99 = n[i]; break }
+              for (i = 1; i <= k; i++) if (n[i] == "0.002") within = c[i]
+              printf "%9s %9.2f", (p99 == "+Inf" ? ">10000" : p99 * 1000), 100 * (total - within) / total }' \
+        <(echo "$1") <(compute_buckets)
 }
 for i in 0 1; do
     q=${single_queries[$i]}
@@ -169,5 +187,8 @@ start_nginx "$work" "$nginx_port" "$work/static"
 wait_for "http://127.0.0.1:$nginx_port/24h.json"
 half_load_row 24h.json nginx "${saturated_tw[1]}" "http://127.0.0.1:$nginx_port/24h.json"
 echo "(nginx: the 24 h answer's bytes as a file, paced as Telewall was: the floor for an answer that size here)"
+echo "(in p99<=: the bound of Telewall's own duration histogram (/metrics, from the request read to its answer handed"
+echo " to the socket) within which 99% of its answers were; >2 ms %: its share of answers over 2 ms. What wrk's p99"
+echo " adds to it is the client's own queueing, the kernel's delivery and waiting for a CPU before the read)"
 echo "(busy %: all CPUs' time not idle during that server's run, the load generator's included; steal %: the part"
 echo " of all CPUs' time the hypervisor gave to other guests, which no server here controls)"
