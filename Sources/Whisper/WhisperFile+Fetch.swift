@@ -23,16 +23,18 @@ extension WhisperFile {
             ? (untilOffset - fromOffset) / WhisperFormat.pointSize
             : (archive.end - fromOffset + untilOffset - archive.offset) / WhisperFormat.pointSize
         let bytes = try readSlots(archive, from: fromOffset, count: slots)
-        var values = [Double?](repeating: nil, count: slots)
-        bytes.withUnsafeBytes { raw in
-            values.withUnsafeMutableBufferPointer { out in
+        // Each value is stored once: a slot holding another interval's point (stale) reads as a gap.
+        let values = bytes.withUnsafeBytes { raw in
+            [Double?](unsafeUninitializedCapacity: slots) { out, initialized in
                 var expected = fromInterval
                 for i in 0..<slots {
                     let at = i * WhisperFormat.pointSize
                     let t = Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-                    if t == expected { out[i] = Double(bitPattern: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at + 4, as: UInt64.self))) }
+                    let value = Double(bitPattern: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at + 4, as: UInt64.self)))
+                    out.initializeElement(at: i, to: t == expected ? value : nil)
                     expected += step
                 }
+                initialized = slots
             }
         }
         return FetchResult(from: fromInterval, until: untilInterval, step: step, values: values)
