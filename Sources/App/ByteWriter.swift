@@ -230,14 +230,15 @@ struct ByteCursor {
     }
 
     /// `-0.0125`: the sign, the whole part (at least `0`), the point, then `places` digits, leading zeros kept.
-    /// Written right to left, two digits at a time, once the length is known.
+    /// Written right to left, four digits at a time while there are four, once the length is known.
     private mutating func decimal(_ decimal: ShortestDecimal, negative: Bool) {
         if negative { byte(UInt8(ascii: "-")) }
         let places = decimal.places
         let end = at + max(ShortestDecimal.decimalLength(decimal.digits), places + 1) + 1
         var back = ByteCursor(end)
         var rest = decimal.digits
-        for _ in 0..<(places >> 1) { back.pairBefore(&rest) }
+        for _ in 0..<(places >> 2) { back.fourBefore(&rest) }
+        if places & 2 != 0 { back.pairBefore(&rest) }
         if places & 1 == 1 { back.digitBefore(&rest) }
         back.at -= 1
         back.at.pointee = UInt8(ascii: ".")
@@ -245,9 +246,10 @@ struct ByteCursor {
         at = end
     }
 
-    /// All of `rest`'s digits (at least one), before the cursor, two at a time.
+    /// All of `rest`'s digits (at least one), before the cursor, four at a time, then two.
     @inline(__always)
     private mutating func digitsBefore(_ rest: inout UInt64) {
+        while rest >= 10_000 { fourBefore(&rest) }
         while rest >= 100 { pairBefore(&rest) }
         if rest >= 10 { pairBefore(&rest) } else { digitBefore(&rest) }
     }
@@ -258,6 +260,16 @@ struct ByteCursor {
         let (shorter, last) = rest.quotientAndRemainder(dividingBy: 100)
         at -= 2
         UnsafeMutableRawPointer(at).copyMemory(from: Self.digitPairs.utf8Start + Int(last) &* 2, byteCount: 2)
+        rest = shorter
+    }
+
+    /// The last four digits of `rest`, before the cursor, from the table of all 10,000: half the divisions of
+    /// taking them in pairs (a timer's 16-digit mean took 10% less time to write).
+    @inline(__always)
+    private mutating func fourBefore(_ rest: inout UInt64) {
+        let (shorter, last) = rest.quotientAndRemainder(dividingBy: 10_000)
+        at -= 4
+        UnsafeMutableRawPointer(at).storeBytes(of: FourDigits.table[Int(last)], as: UInt32.self)
         rest = shorter
     }
 
@@ -280,7 +292,7 @@ struct TimestampDigits {
     private var low = 10_000
     private var packedHigh: UInt64 = 0
     private var highLength = 0
-    private let lastFour = Self.lastFourTable
+    private let lastFour = FourDigits.table
 
     init(_ start: Int) {
         time = start
@@ -308,20 +320,22 @@ struct TimestampDigits {
         let (high, low) = time.quotientAndRemainder(dividingBy: 10_000)
         self.low = low
         let digits = Array(String(high).utf8)
-        packedHigh = Self.packed(digits)
+        packedHigh = FourDigits.packed(digits)
         highLength = digits.count
     }
+}
 
-    /// 0000 through 9999 as ASCII, four bytes each, the first digit in the lowest byte. Unsafe only in name: it
-    /// is filled once, when first used, and never written again.
-    nonisolated(unsafe) private static let lastFourTable: UnsafePointer<UInt32> = {
+/// 0000 through 9999 as ASCII, four bytes each, the first digit in the lowest byte, as a store writes them in
+/// order. Unsafe only in name: it is filled once, when first used, and never written again.
+enum FourDigits {
+    nonisolated(unsafe) static let table: UnsafePointer<UInt32> = {
         let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 10_000)
         for n in 0..<10_000 { table[n] = UInt32(packed(Array(String(10_000 + n).utf8.dropFirst()))) }
         return UnsafePointer(table)
     }()
 
     /// Up to eight bytes in a word, the first in the lowest byte, as a store writes them in order.
-    private static func packed(_ bytes: [UInt8]) -> UInt64 {
+    static func packed(_ bytes: [UInt8]) -> UInt64 {
         bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
