@@ -50,10 +50,10 @@ struct OperationsRoutes: Sendable {
             }
         }
         out.histogram("telewall_http_request_duration_seconds",
-                      "Time from a request read to its answer handed to the socket, by listener and where its handler ran.") { add in
+                      "Time from a request read to its answer handed to the socket, by listener, route and the pool its handler ran on.") { add in
             for (name, m) in servers {
-                for (placement, durations) in m.requestDurations.sorted(by: { $0.key.label < $1.key.label }) {
-                    add(["listener": name, "handler": placement.label], durations)
+                for (key, durations) in m.requestDurations.sorted(by: { $0.key.route < $1.key.route }) {
+                    add(["listener": name, "route": key.route, "pool": key.placement.label], durations)
                 }
             }
         }
@@ -108,7 +108,7 @@ struct OperationsRoutes: Sendable {
 }
 
 extension HandlerPlacement {
-    /// The `handler` label of the duration histogram.
+    /// The `pool` label of the duration histogram.
     var label: String {
         switch self {
         case .eventLoop: "event_loop"

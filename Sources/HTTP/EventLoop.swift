@@ -205,8 +205,9 @@ final class EventLoop: @unchecked Sendable {
         request.isSecure = c.tls != nil
         let keepAlive = request.wantsKeepAlive && !stopping
         let omitBody = request.method == "HEAD"
-        let (placement, handler) = router.resolve(&request)
-        let timing = RequestTiming(placement: placement, received: received)
+        let resolved = router.resolve(&request)
+        let (placement, handler) = (resolved.placement, resolved.handler)
+        let timing = RequestTiming(route: RouteKey(route: resolved.route, placement: placement), received: received)
         switch placement {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody, timing: timing)

@@ -12,6 +12,8 @@ public typealias Handler = @Sendable (Request) throws -> Response
 public struct Router: Sendable {
     struct Route: Sendable {
         let method: String
+        /// The method and the path as registered (`GET /api/v1/dashboards/{id}`): what `/metrics` times it by.
+        let name: String
         let segments: [Substring]
         let placement: HandlerPlacement
         let handler: Handler
@@ -32,7 +34,7 @@ public struct Router: Sendable {
     public init() {}
 
     public mutating func add(_ method: String, _ path: String, on placement: HandlerPlacement = .workerPool, _ handler: @escaping Handler) {
-        let route = Route(method: method, segments: Router.segments(of: path), placement: placement, handler: handler)
+        let route = Route(method: method, name: method + " " + path, segments: Router.segments(of: path), placement: placement, handler: handler)
         if path.contains("{") {
             patternRoutes[route.segments.count, default: []].append(route)
         } else {
@@ -40,12 +42,20 @@ public struct Router: Sendable {
         }
     }
 
+    /// What answers a request: where the handler runs, the handler, and the route's name (`static` for the
+    /// fallback, `unmatched` for a 404 or 405), a fixed set whatever the requests.
+    struct Resolution {
+        let placement: HandlerPlacement
+        let handler: Handler
+        let route: String
+    }
+
     /// The handler for a request with its path parameters, or the error to answer with. A route of the exact
     /// path is preferred over one with parameters.
-    func resolve(_ request: inout Request) -> (HandlerPlacement, Handler) {
+    func resolve(_ request: inout Request) -> Resolution {
         var allowed: [String] = []
         for route in exactRoutes[String(request.path)] ?? [] {
-            if route.accepts(request.method) { return (route.placement, route.handler) }
+            if route.accepts(request.method) { return Resolution(placement: route.placement, handler: route.handler, route: route.name) }
             allowed.append(route.method)
         }
         let segmentCount = request.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
@@ -58,18 +68,18 @@ public struct Router: Sendable {
                     continue
                 }
                 request.pathParameters = parameters
-                return (route.placement, route.handler)
+                return Resolution(placement: route.placement, handler: route.handler, route: route.name)
             }
         }
         if !allowed.isEmpty {
             let allow = Array(Set(allowed + (allowed.contains("GET") ? ["HEAD"] : []))).sorted().joined(separator: ", ")
             let error = HTTPError(405, code: "method_not_allowed", "\(request.method) is not allowed here", headers: [Header("Allow", allow)])
-            return (.eventLoop, { _ in error.response })
+            return Resolution(placement: .eventLoop, handler: { _ in error.response }, route: "unmatched")
         }
         if let fallback, request.method == "GET" || request.method == "HEAD" {
-            return (.eventLoop, fallback)
+            return Resolution(placement: .eventLoop, handler: fallback, route: "static")
         }
-        return (.eventLoop, { _ in HTTPError.notFound("no such endpoint").response })
+        return Resolution(placement: .eventLoop, handler: { _ in HTTPError.notFound("no such endpoint").response }, route: "unmatched")
     }
 
     private static func segments(of path: some StringProtocol) -> [Substring] {

@@ -10,18 +10,18 @@ public final class ServerMetrics: Sendable {
     /// What one event loop counts of the answers on its connections (its pool jobs' included): one table per loop,
     /// so that loops never wait on each other's counting, and one lock a request.
     final class LoopTallies: Sendable {
-        private let tallies = Mutex<(statuses: [Int: Int], durations: [HandlerPlacement: DurationHistogram])>(([:], [:]))
+        private let tallies = Mutex<(statuses: [Int: Int], durations: [RouteKey: DurationHistogram])>(([:], [:]))
 
         /// An answer sent; `timing` when a handler made it (not for a malformed request or a refusal).
         func count(status: Int, timing: RequestTiming?) {
             let seconds = timing.map { monotonicSeconds() - $0.received }
             tallies.withLock { t in
                 t.statuses[status, default: 0] += 1
-                if let timing, let seconds { t.durations[timing.placement, default: DurationHistogram()].record(seconds) }
+                if let timing, let seconds { t.durations[timing.route, default: DurationHistogram()].record(seconds) }
             }
         }
 
-        fileprivate var snapshot: (statuses: [Int: Int], durations: [HandlerPlacement: DurationHistogram]) {
+        fileprivate var snapshot: (statuses: [Int: Int], durations: [RouteKey: DurationHistogram]) {
             tallies.withLock { $0 }
         }
     }
@@ -65,18 +65,24 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    /// How long requests took, from read to answer handed to the socket, by where their handler ran.
-    public var requestDurations: [HandlerPlacement: DurationHistogram] {
+    /// How long requests took, from read to answer handed to the socket, by route.
+    public var requestDurations: [RouteKey: DurationHistogram] {
         tables.withLock { $0 }.reduce(into: [:]) { total, table in
             total.merge(table.snapshot.durations, uniquingKeysWith: +)
         }
     }
 }
 
-/// Where a request's handler runs and when the request was read (monotonic seconds): its duration is taken when
-/// the answer is handed to the socket.
+/// A route's name and where its handler runs: what request durations are counted by.
+public struct RouteKey: Hashable, Sendable {
+    public let route: String
+    public let placement: HandlerPlacement
+}
+
+/// A request's route and when it was read (monotonic seconds): its duration is taken when the answer is handed
+/// to the socket.
 struct RequestTiming: Sendable {
-    let placement: HandlerPlacement
+    let route: RouteKey
     let received: Double
 }
 

@@ -357,25 +357,32 @@ final class TestServer {
         #expect((failed?.json["error"] as? [String: String])?["code"] == "internal")
     }
 
-    /// Each answer a handler made is timed into the histogram of where the handler ran; a request too malformed to
-    /// reach one is counted by its status only.
-    @Test func requestDurationsAreCountedByWhereTheirHandlerRan() throws {
+    /// Each answer a handler made is timed under its route (as registered, so a route with parameters is one
+    /// series however many paths it serves, and requests no route matches share one) and where its handler ran;
+    /// a request too malformed to reach a handler is counted by its status only.
+    @Test func requestDurationsAreCountedByRoute() throws {
         let t = try TestServer()
         let c = try t.client()
         for _ in 0..<3 { #expect(c.request("GET", "/hello")?.status == 200) }
         for _ in 0..<2 { #expect(c.request("GET", "/nap")?.status == 200) }
+        for id in ["1", "2", "three"] { #expect(c.request("GET", "/items/\(id)")?.status == 200) }
+        for path in ["/nowhere", "/nowhere/else"] { #expect(c.request("POST", path)?.status == 404) }
         let malformed = try t.client()
         malformed.send("NOT HTTP\r\n\r\n")
         #expect(malformed.readResponse()?.status == 400)
+        let nap = RouteKey(route: "GET /nap", placement: .computePool)
         // A pool job counts after its write, so its answer can arrive first.
-        #expect(eventually { t.server.metrics.requestDurations[.computePool]?.count == 2 })
-        let durations = t.server.metrics.requestDurations
-        #expect(durations[.eventLoop]?.count == 3 && durations[.workerPool] == nil)
-        let napped = try #require(durations[.computePool])
+        #expect(eventually { t.server.metrics.requestDurations[nap]?.count == 2 })
+        let counts = t.server.metrics.requestDurations.mapValues(\.count)
+        #expect(counts == [
+            RouteKey(route: "GET /hello", placement: .eventLoop): 3, nap: 2,
+            RouteKey(route: "GET /items/{id}", placement: .eventLoop): 3, RouteKey(route: "unmatched", placement: .eventLoop): 2,
+        ])
+        let napped = try #require(t.server.metrics.requestDurations[nap])
         #expect(napped.sum >= 0.06)
         // 30 ms each: none counted at or below a bound under that.
         for (bound, count) in zip(DurationHistogram.bounds, napped.counts) where bound < 0.03 { #expect(count == 0, "\(bound)") }
-        #expect(t.server.metrics.requestsByStatus == [200: 5, 400: 1])
+        #expect(t.server.metrics.requestsByStatus == [200: 8, 404: 2, 400: 1])
     }
 
     /// The buckets hold their upper bound (Prometheus's `le`), and what is past the last goes to the extra one.

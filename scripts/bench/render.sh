@@ -153,16 +153,16 @@ printf '%-28s %-9s %12s %9s %9s %9s %7s %8s %9s %9s\n' query server "r/s" "p50 m
     "in p99<=" ">2 ms %"
 half_load_pause() { awk -v r="$1" 'BEGIN { printf "%.3f", 2 * 32 * 1000 / r }'; }
 half_load_row() {  # query server saturated-rps url [header]
-    local before; before=$(compute_buckets)
+    local before; before=$(render_buckets)
     PAUSE_MS=$(half_load_pause "$3") measure "$4" "${5:-}"
     local inside=""; [[ $2 == telewall ]] && inside=$(server_side_since "$before")
     printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s %8s %s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy" "$steal" "$inside"
 }
-# Telewall's own histogram of its compute pool's requests (read to answer handed to the socket), from /metrics:
+# Telewall's own histogram of its renders (read to answer handed to the socket), from /metrics:
 # a line "bound cumulative-count" per bucket.
-compute_buckets() {
-    curl -sf "127.0.0.1:$tw_port/metrics" | awk -F'[{} ]' '/^telewall_http_request_duration_seconds_bucket/ && /handler="compute_pool"/ {
-        match($2, /le="[^"]+"/); print substr($2, RSTART + 4, RLENGTH - 5), $4 }'
+render_buckets() {
+    curl -sf "127.0.0.1:$tw_port/metrics" | awk -F'[{} ]' '/^telewall_http_request_duration_seconds_bucket/ && /route="GET \/render"/ {
+        match($2, /le="[^"]+"/); print substr($2, RSTART + 4, RLENGTH - 5), $NF }'
 }
 # From the buckets given to now: the smallest bound within which 99% of the requests were answered inside
 # Telewall, and the share of them over 2 ms.
@@ -171,7 +171,7 @@ server_side_since() {
         END { total = c[k]; for (i = 1; i <= k; i++) if (c[i] >= 0.99 * total) { p99 = n[i]; break }
               for (i = 1; i <= k; i++) if (n[i] == "0.002") within = c[i]
               printf "%9s %9.2f", (p99 == "+Inf" ? ">10000" : p99 * 1000), 100 * (total - within) / total }' \
-        <(echo "$1") <(compute_buckets)
+        <(echo "$1") <(render_buckets)
 }
 for i in 0 1; do
     q=${single_queries[$i]}
