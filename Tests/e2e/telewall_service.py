@@ -38,27 +38,48 @@ class Service:
             data = tempfile.mkdtemp(prefix="telewall-e2e-")
             atexit.register(shutil.rmtree, data, ignore_errors=True)
         self.data = data
-        self.port = port or free_port()
-        self.statsd_port = free_port()
-        self.graphite_port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(self.data, "telewall.log"), "a")
+        # A port found free can be taken by another socket before telewall binds it; telewall then exits saying
+        # so, and it starts again on other ports (the HTTP port too, unless the caller chose it).
+        for _ in range(3):
+            self.port = port or free_port()
+            self.statsd_port = free_port()
+            self.graphite_port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            log_start = self.log.tell()
+            self.process = self._spawn(config)
+            if self._wait_until_online():
+                return
+            self.process.kill()
+            self.process.wait()
+            with open(self.log.name) as f:
+                f.seek(log_start)
+                said = f.read()
+            if "Address already in use" not in said:
+                break
+        raise RuntimeError("telewall did not start; its log:\n" + said[-2000:])
+
+    def _spawn(self, config):
         command = [BINARY, "serve", "--data", self.data, "--http", f"127.0.0.1:{self.port}",
-                   "--statsd", f"127.0.0.1:{self.statsd_port}", "--graphite", f"127.0.0.1:{self.graphite_port}", *args]
+                   "--statsd", f"127.0.0.1:{self.statsd_port}", "--graphite", f"127.0.0.1:{self.graphite_port}", *self.args]
         if config:
             path = os.path.join(self.data, "telewall.toml")
             with open(path, "w") as f:
                 f.write(config)
             command += ["--config", path]
-        self.log = open(os.path.join(self.data, "telewall.log"), "a")
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.log.flush()
+        return subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def _wait_until_online(self):
+        """True once StatsD reports ONLINE; false if the process exits or 30 s pass first."""
         deadline = time.time() + 30
-        while time.time() < deadline:
+        while time.time() < deadline and self.process.poll() is None:
             try:
                 if self.health()["components"]["statsd"]["state"] == "ONLINE":
-                    return
+                    return True
             except (OSError, KeyError, ValueError):
                 time.sleep(0.05)
-        raise RuntimeError("telewall did not start")
+        return False
 
     def health(self):
         with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
