@@ -206,8 +206,8 @@ final class EventLoop: @unchecked Sendable {
         let keepAlive = request.wantsKeepAlive && !stopping
         let omitBody = request.method == "HEAD"
         let resolved = router.resolve(&request)
-        let (placement, handler) = (resolved.placement, resolved.handler)
-        let timing = RequestTiming(route: RouteKey(route: resolved.route, placement: placement), received: received)
+        let (placement, handler) = (resolved.key.placement, resolved.handler)
+        let timing = RequestTiming(route: resolved.key, received: received)
         switch placement {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody, timing: timing)

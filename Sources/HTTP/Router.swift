@@ -12,10 +12,9 @@ public typealias Handler = @Sendable (Request) throws -> Response
 public struct Router: Sendable {
     struct Route: Sendable {
         let method: String
-        /// The method and the path as registered (`GET /api/v1/dashboards/{id}`): what `/metrics` times it by.
-        let name: String
+        /// The method and the path as registered (`GET /api/v1/dashboards/{id}`), and where the handler runs.
+        let key: RouteKey
         let segments: [Substring]
-        let placement: HandlerPlacement
         let handler: Handler
 
         /// HEAD is answered by a GET route.
@@ -34,7 +33,8 @@ public struct Router: Sendable {
     public init() {}
 
     public mutating func add(_ method: String, _ path: String, on placement: HandlerPlacement = .workerPool, _ handler: @escaping Handler) {
-        let route = Route(method: method, name: method + " " + path, segments: Router.segments(of: path), placement: placement, handler: handler)
+        let key = RouteKey(route: method + " " + path, placement: placement)
+        let route = Route(method: method, key: key, segments: Router.segments(of: path), handler: handler)
         if path.contains("{") {
             patternRoutes[route.segments.count, default: []].append(route)
         } else {
@@ -42,12 +42,11 @@ public struct Router: Sendable {
         }
     }
 
-    /// What answers a request: where the handler runs, the handler, and the route's name (`static` for the
-    /// fallback, `unmatched` for a 404 or 405), a fixed set whatever the requests.
+    /// What answers a request: the handler, and its route's key (`static` for the fallback, `unmatched` for a
+    /// 404 or 405: a fixed set of keys whatever the requests).
     struct Resolution {
-        let placement: HandlerPlacement
+        let key: RouteKey
         let handler: Handler
-        let route: String
     }
 
     /// The handler for a request with its path parameters, or the error to answer with. A route of the exact
@@ -55,7 +54,7 @@ public struct Router: Sendable {
     func resolve(_ request: inout Request) -> Resolution {
         var allowed: [String] = []
         for route in exactRoutes[String(request.path)] ?? [] {
-            if route.accepts(request.method) { return Resolution(placement: route.placement, handler: route.handler, route: route.name) }
+            if route.accepts(request.method) { return Resolution(key: route.key, handler: route.handler) }
             allowed.append(route.method)
         }
         let segmentCount = request.path.utf8.count(where: { $0 == UInt8(ascii: "/") })
@@ -68,18 +67,18 @@ public struct Router: Sendable {
                     continue
                 }
                 request.pathParameters = parameters
-                return Resolution(placement: route.placement, handler: route.handler, route: route.name)
+                return Resolution(key: route.key, handler: route.handler)
             }
         }
         if !allowed.isEmpty {
             let allow = Array(Set(allowed + (allowed.contains("GET") ? ["HEAD"] : []))).sorted().joined(separator: ", ")
             let error = HTTPError(405, code: "method_not_allowed", "\(request.method) is not allowed here", headers: [Header("Allow", allow)])
-            return Resolution(placement: .eventLoop, handler: { _ in error.response }, route: "unmatched")
+            return Resolution(key: .unmatched, handler: { _ in error.response })
         }
         if let fallback, request.method == "GET" || request.method == "HEAD" {
-            return Resolution(placement: .eventLoop, handler: fallback, route: "static")
+            return Resolution(key: RouteKey(route: "static", placement: .eventLoop), handler: fallback)
         }
-        return Resolution(placement: .eventLoop, handler: { _ in HTTPError.notFound("no such endpoint").response }, route: "unmatched")
+        return Resolution(key: .unmatched, handler: { _ in HTTPError.notFound("no such endpoint").response })
     }
 
     private static func segments(of path: some StringProtocol) -> [Substring] {

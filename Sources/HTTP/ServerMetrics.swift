@@ -77,6 +77,9 @@ public final class ServerMetrics: Sendable {
 public struct RouteKey: Hashable, Sendable {
     public let route: String
     public let placement: HandlerPlacement
+
+    /// The requests no route takes (404s and 405s), all under one key.
+    static let unmatched = RouteKey(route: "unmatched", placement: .eventLoop)
 }
 
 /// A request's route and when it was read (monotonic seconds): its duration is taken when the answer is handed
