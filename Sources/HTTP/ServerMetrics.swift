@@ -10,20 +10,19 @@ public final class ServerMetrics: Sendable {
     /// What one event loop counts of the answers on its connections (its pool jobs' included): one table per loop,
     /// so that loops never wait on each other's counting, and one lock a request.
     final class LoopTallies: Sendable {
-        private let tallies = Mutex<(statuses: [Int: Int], durations: [RouteKey: DurationHistogram])>(([:], [:]))
+        fileprivate typealias Tallies = (statuses: [Int: Int], durations: [RouteKey: DurationHistogram])
+        private let tallies = Mutex<Tallies>(([:], [:]))
 
         /// An answer sent; `timing` when a handler made it (not for a malformed request or a refusal).
         func count(status: Int, timing: RequestTiming?) {
-            let seconds = timing.map { monotonicSeconds() - $0.received }
+            let took = timing.map { (key: $0.key, seconds: monotonicSeconds() - $0.received) }
             tallies.withLock { t in
                 t.statuses[status, default: 0] += 1
-                if let timing, let seconds { t.durations[timing.route, default: DurationHistogram()].record(seconds) }
+                if let took { t.durations[took.key, default: DurationHistogram()].record(took.seconds) }
             }
         }
 
-        fileprivate var snapshot: (statuses: [Int: Int], durations: [RouteKey: DurationHistogram]) {
-            tallies.withLock { $0 }
-        }
+        fileprivate var snapshot: Tallies { tallies.withLock { $0 } }
     }
 
     private let tables = Mutex<[LoopTallies]>([])
@@ -59,17 +58,14 @@ public final class ServerMetrics: Sendable {
     public var openConnections: Int { open.load(ordering: .relaxed) }
     public var highWaterMark: Int { highWater.load(ordering: .relaxed) }
     public var refusedConnections: Int { refused.load(ordering: .relaxed) }
-    public var requestsByStatus: [Int: Int] {
-        tables.withLock { $0 }.reduce(into: [:]) { total, table in
-            total.merge(table.snapshot.statuses, uniquingKeysWith: +)
-        }
-    }
+    public var requestsByStatus: [Int: Int] { summed(\.statuses, +) }
 
     /// How long requests took, from read to answer handed to the socket, by route.
-    public var requestDurations: [RouteKey: DurationHistogram] {
-        tables.withLock { $0 }.reduce(into: [:]) { total, table in
-            total.merge(table.snapshot.durations, uniquingKeysWith: +)
-        }
+    public var requestDurations: [RouteKey: DurationHistogram] { summed(\.durations, +) }
+
+    /// One of the loops' tables, summed over the loops.
+    private func summed<Key, Value>(_ part: (LoopTallies.Tallies) -> [Key: Value], _ add: (Value, Value) -> Value) -> [Key: Value] {
+        tables.withLock { $0 }.reduce(into: [:]) { total, table in total.merge(part(table.snapshot), uniquingKeysWith: add) }
     }
 }
 
@@ -85,7 +81,7 @@ public struct RouteKey: Hashable, Sendable {
 /// A request's route and when it was read (monotonic seconds): its duration is taken when the answer is handed
 /// to the socket.
 struct RequestTiming: Sendable {
-    let route: RouteKey
+    let key: RouteKey
     let received: Double
 }
 

@@ -43,10 +43,8 @@ extension Functions {
         var keys: [String] = []
         var groups: [String: [Series]] = [:]
         for s in list {
-            let parts = s.name.split(separator: ".", omittingEmptySubsequences: false)
-            // Python's indexing, as Graphite's: -1 is the last node.
-            guard (-parts.count..<parts.count).contains(node) else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
-            let key = String(parts[node < 0 ? parts.count + node : node])
+            guard let name = MetricPath(s.name)[node] else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
+            let key = String(name)
             if groups[key] == nil { keys.append(key) }
             groups[key, default: []].append(s)
         }

@@ -303,11 +303,8 @@ public enum Functions {
         let nodes = try args.integers()
         return list.map { s in
             var out = s
-            let parts = baseName(s.name).split(separator: ".", omittingEmptySubsequences: false)
-            out.name = nodes.compactMap { n -> Substring? in
-                let i = n < 0 ? parts.count + n : n
-                return i >= 0 && i < parts.count ? parts[i] : nil
-            }.joined(separator: ".")
+            let path = MetricPath(baseName(s.name))
+            out.name = nodes.compactMap { path[$0] }.joined(separator: ".")
             return out
         }
     }

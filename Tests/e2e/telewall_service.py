@@ -85,14 +85,17 @@ class Service:
         with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
             return json.load(r)
 
-    def metrics(self):
+    def metrics_text(self):
         with urllib.request.urlopen(self.url + "/metrics", timeout=2) as r:
-            values = {}
-            for line in r.read().decode().splitlines():
-                if line and not line.startswith("#"):
-                    name, value = line.rsplit(" ", 1)
-                    values[name] = float(value)
-            return values
+            return r.read().decode()
+
+    def metrics(self):
+        values = {}
+        for line in self.metrics_text().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        return values
 
     def request(self, method, path, data=None, headers=None):
         """One request: the status, the body's bytes and the headers, whatever the status."""

@@ -4,7 +4,6 @@ counted under its route and the compute pool."""
 
 import math
 import time
-import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -14,8 +13,7 @@ RENDERS = 7
 
 
 def duration_samples(service, route):
-    with urllib.request.urlopen(service.url + "/metrics", timeout=5) as r:
-        families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+    families = {f.name: f for f in text_string_to_metric_families(service.metrics_text())}
     histogram = families["telewall_http_request_duration_seconds"]
     assert histogram.type == "histogram"
     assert families["telewall_http_requests"].type == "counter"

@@ -153,9 +153,10 @@ printf '%-28s %-9s %12s %9s %9s %9s %7s %8s %9s %9s\n' query server "r/s" "p50 m
     "in p99<=" ">2 ms %"
 half_load_pause() { awk -v r="$1" 'BEGIN { printf "%.3f", 2 * 32 * 1000 / r }'; }
 half_load_row() {  # query server saturated-rps url [header]
-    local before; before=$(render_buckets)
+    local before="" inside=""
+    [[ $2 == telewall ]] && before=$(render_buckets)
     PAUSE_MS=$(half_load_pause "$3") measure "$4" "${5:-}"
-    local inside=""; [[ $2 == telewall ]] && inside=$(server_side_since "$before")
+    [[ $2 == telewall ]] && inside=$(server_side_since "$before")
     printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s %8s %s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy" "$steal" "$inside"
 }
 # Telewall's own histogram of its renders (read to answer handed to the socket), from /metrics:
