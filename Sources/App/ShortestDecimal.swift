@@ -60,8 +60,10 @@ struct ShortestDecimal {
             let scale = scales[places]
             let product = a * scale
             guard product < largestProduct else { return nil }
-            let candidate = UInt64(product + 0.5)
-            if Double(candidate) / scale == a { return ShortestDecimal(digits: candidate, places: places) }
+            // Signed: below 2^40 it converts back to a double in one instruction, where an unsigned one takes a
+            // detour (7% of a rate's point).
+            let candidate = Int64(product + 0.5)
+            if Double(candidate) / scale == a { return ShortestDecimal(digits: UInt64(candidate), places: places) }
         }
         return nil
     }

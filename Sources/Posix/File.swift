@@ -43,18 +43,28 @@ public enum File {
 
     /// Reads exactly `count` bytes at `offset`; fewer only at end of file.
     public static func read(_ fd: FileDescriptor, count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
+        try read(fd, ranges: [offset..<offset + count])
+    }
+
+    /// Reads the byte ranges one after another into one buffer (a round-robin archive read that wraps at its end
+    /// is two), exactly their total; fewer only at end of file, where it stops.
+    public static func read(_ fd: FileDescriptor, ranges: [Range<Int>]) throws(SystemError) -> [UInt8] {
         // Read into uninitialized memory: zeroing a render's 100 KB first only to overwrite it cost a pass over it.
         var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
-            while done < count {
-                let n = pread(fd.rawValue, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if n < 0 && cl_errno() == EINTR { continue }
-                if n < 0 {
-                    failure = cl_errno()
-                    return
+        let bytes = [UInt8](unsafeUninitializedCapacity: ranges.reduce(0) { $0 + $1.count }) { buffer, done in
+            for range in ranges {
+                var position = range.lowerBound
+                while position < range.upperBound {
+                    let n = pread(fd.rawValue, buffer.baseAddress! + done, range.upperBound - position, off_t(position))
+                    if n < 0 && cl_errno() == EINTR { continue }
+                    if n < 0 {
+                        failure = cl_errno()
+                        return
+                    }
+                    if n == 0 { return }
+                    done += n
+                    position += n
                 }
-                if n == 0 { break }
-                done += n
             }
         }
         if failure != 0 { throw SystemError(call: "pread", errno: failure) }

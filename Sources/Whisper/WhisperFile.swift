@@ -98,9 +98,17 @@ public final class WhisperFile: Sendable {
     // MARK: - Raw access
 
     func read(count: Int, at offset: Int) throws(WhisperError) -> [UInt8] {
+        try read([offset..<offset + count])
+    }
+
+    /// The byte ranges one after another, all of each: a file that ends before one is corrupt.
+    func read(_ ranges: [Range<Int>]) throws(WhisperError) -> [UInt8] {
         let bytes: [UInt8]
-        do { bytes = try File.read(fd, count: count, at: offset) } catch { throw .io(path: path, error: error.description) }
-        guard bytes.count == count else { throw .corrupt(path: path, problem: "short read at byte \(offset)") }
+        do { bytes = try File.read(fd, ranges: ranges) } catch { throw .io(path: path, error: error.description) }
+        let wanted = ranges.reduce(0) { $0 + $1.count }
+        guard bytes.count == wanted else {
+            throw .corrupt(path: path, problem: "short read: \(bytes.count) of \(wanted) bytes from byte \(ranges.first?.lowerBound ?? 0)")
+        }
         return bytes
     }
 
@@ -131,9 +139,7 @@ public final class WhisperFile: Sendable {
     func readSlots(_ archive: ArchiveInfo, from offset: Int, count: Int) throws(WhisperError) -> [UInt8] {
         let length = count * WhisperFormat.pointSize
         let first = min(length, archive.end - offset)
-        var bytes = try read(count: first, at: offset)
-        if first < length { bytes += try read(count: length - first, at: archive.offset) }
-        return bytes
+        return try read(first < length ? [offset..<archive.end, archive.offset..<archive.offset + length - first] : [offset..<offset + length])
     }
 
     /// `count` consecutive slots from `interval`'s, in an archive whose first slot holds `base`. Slots of intervals
