@@ -127,12 +127,16 @@ def test_a_flooding_tenant_costs_another_no_line():
         deadline = time.time() + 2.0
         sent_calm = 0
         packets = 0
+        # Bursts of 2,000 lines every few milliseconds: ten times the flooder's quota and more, yet few enough
+        # datagrams that the kernel's socket buffer never overflows. Unpaced, Python sends faster than any reader
+        # here drains the socket, and the kernel then drops datagrams of both tenants before Telewall sees them.
         while time.time() < deadline and packets < 200_000:
             for _ in range(50):
                 sock.sendto(flood, ("127.0.0.1", s.statsd_port))
             packets += 50
             sock.sendto(f"{calm.token}.steady:1|c".encode(), ("127.0.0.1", s.statsd_port))
             sent_calm += 1
+            time.sleep(0.005)
         sock.close()
         time.sleep(0.5)
         dropped = s.metrics()["telewall_statsd_dropped_over_quota_total"]
