@@ -50,7 +50,7 @@ struct OperationsRoutes: Sendable {
             }
         }
         out.histogram("telewall_http_request_duration_seconds",
-                      "Time from a request read to its answer handed to the socket, by listener, route and the pool its handler ran on.") { add in
+                      "Time from a request's arrival (in the kernel; over TLS, its read) to its answer handed to the socket, by listener, route and the pool its handler ran on.") { add in
             for (name, m) in servers {
                 for (key, durations) in m.requestDurations.sorted(by: { $0.key.route < $1.key.route }) {
                     add(["listener": name, "route": key.route, "pool": key.placement.label], durations)

@@ -32,6 +32,27 @@ int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths,
     return n;
 }
 
+int cl_stamp_arrivals(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+}
+
+ssize_t cl_recv_stamped(int fd, void *buffer, size_t size, struct timespec *arrived, int *stamped) {
+    struct iovec vector = { .iov_base = buffer, .iov_len = size };
+    union { char bytes[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } control;
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes };
+    ssize_t n = recvmsg(fd, &message, 0);
+    *stamped = 0;
+    if (n <= 0) return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            memcpy(arrived, CMSG_DATA(c), sizeof *arrived);
+            *stamped = 1;
+        }
+    }
+    return n;
+}
+
 void cl_malloc_thresholds(int mmap_threshold, int trim_threshold) {
     mallopt(M_MMAP_THRESHOLD, mmap_threshold);
     mallopt(M_TRIM_THRESHOLD, trim_threshold);

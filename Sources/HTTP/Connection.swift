@@ -31,6 +31,11 @@ final class Connection {
     var mayHaveInput = true
     /// When the current request's first byte arrived, or nil between requests.
     var requestStartedAt: Double?
+    /// When the bytes read last reached the kernel (monotonic seconds): a request's duration counts from there, so
+    /// that the time it waited in the socket for a busy loop counts too. From the arrival stamp of a plain
+    /// socket; TLS reads, and stamps that a wall-clock step puts in the future or more than a minute back, give
+    /// the read's own time.
+    private(set) var lastArrival = 0.0
     var deadline: Double
 
     init(fd: FileDescriptor, token: UInt64, remote: SocketAddress, tls: TLSSession?, limits: ParserLimits, deadline: Double) {
@@ -54,6 +59,7 @@ final class Connection {
         if let tls {
             switch tls.read(into: scratch) {
             case .bytes(let n):
+                lastArrival = monotonicSeconds()
                 parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
                 return .bytes
             case .wantRead, .wantWrite: return .wouldBlock
@@ -62,17 +68,24 @@ final class Connection {
             }
         }
         do {
-            switch try fd.read(into: scratch) {
+            switch try fd.receive(into: scratch) {
             case .wouldBlock: return .wouldBlock
-            case .done(0): return .endOfFile
-            case .done(let n):
-                parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                if n < scratch.count { mayHaveInput = false }
+            case .done(let received) where received.count == 0: return .endOfFile
+            case .done(let received):
+                lastArrival = Self.arrival(secondsAgo: received.secondsAgo)
+                parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<received.count]))
+                if received.count < scratch.count { mayHaveInput = false }
                 return .bytes
             }
         } catch {
             return .failed
         }
+    }
+
+    private static func arrival(secondsAgo: Double?) -> Double {
+        let now = monotonicSeconds()
+        guard let ago = secondsAgo, ago >= 0, ago < 60 else { return now }
+        return now - ago
     }
 
     /// Queues an answer a job has begun to write to the socket itself: its first `sent` bytes are out.

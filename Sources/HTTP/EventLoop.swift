@@ -110,6 +110,7 @@ final class EventLoop: @unchecked Sendable {
                 metrics.releaseConnection()
                 continue
             }
+            if tls == nil { Socket.stampArrivals(fd) }
             let token = nextToken
             nextToken += 1
             let connection = Connection(
@@ -173,7 +174,7 @@ final class EventLoop: @unchecked Sendable {
             guard c.mayHaveInput else { return awaitInput(c) }
             switch c.read(scratch: scratch) {
             case .bytes:
-                if c.requestStartedAt == nil { c.requestStartedAt = monotonicSeconds() }
+                if c.requestStartedAt == nil { c.requestStartedAt = c.lastArrival }
             case .wouldBlock:
                 return awaitInput(c)
             case .endOfFile:
@@ -199,7 +200,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func dispatch(_ request: Request, on c: Connection) {
-        let received = monotonicSeconds()
+        let received = c.lastArrival
         var request = request
         request.remoteAddress = c.remote.host
         request.isSecure = c.tls != nil

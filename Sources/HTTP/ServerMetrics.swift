@@ -60,7 +60,7 @@ public final class ServerMetrics: Sendable {
     public var refusedConnections: Int { refused.load(ordering: .relaxed) }
     public var requestsByStatus: [Int: Int] { summed(\.statuses, +) }
 
-    /// How long requests took, from read to answer handed to the socket, by route.
+    /// How long requests took, from arrival (`Connection.lastArrival`) to answer handed to the socket, by route.
     public var requestDurations: [RouteKey: DurationHistogram] { summed(\.durations, +) }
 
     /// One of the loops' tables, summed over the loops.
@@ -78,7 +78,7 @@ public struct RouteKey: Hashable, Sendable {
     static let unmatched = RouteKey(route: "unmatched", placement: .eventLoop)
 }
 
-/// A request's route and when it was read (monotonic seconds): its duration is taken when the answer is handed
+/// A request's route and when it arrived (monotonic seconds): its duration is taken when the answer is handed
 /// to the socket.
 struct RequestTiming: Sendable {
     let key: RouteKey

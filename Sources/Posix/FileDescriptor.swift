@@ -12,6 +12,27 @@ public struct FileDescriptor: Hashable, Sendable {
         try syscall("read") { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
     }
 
+    /// Reads into `buffer` as `read` does, and tells how long ago the kernel received the bytes (the last of them)
+    /// when the socket stamps arrivals (`Socket.stampArrivals`).
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Received> {
+        var arrived = timespec()
+        var stamped: Int32 = 0
+        switch try syscall("recvmsg", { cl_recv_stamped(rawValue, buffer.baseAddress, buffer.count, &arrived, &stamped) }) {
+        case .wouldBlock:
+            return .wouldBlock
+        case .done(let count):
+            let ago = stamped == 0 ? nil : Double(wallNanoseconds() - Int(arrived.tv_sec) * 1_000_000_000 - Int(arrived.tv_nsec)) / 1e9
+            return .done(Received(count: count, secondsAgo: ago))
+        }
+    }
+
+    /// What `receive` read: `count` bytes (0 at end of file), which reached the kernel `secondsAgo` (on the wall
+    /// clock, so negative after it stepped back), or nil when the socket does not stamp arrivals.
+    public struct Received: Sendable {
+        public let count: Int
+        public let secondsAgo: Double?
+    }
+
     /// Writes from `buffer` without raising SIGPIPE on a socket.
     public func send(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
         try syscall("send") { Glibc.send(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }

@@ -77,6 +77,11 @@ public enum Socket {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// Has the kernel stamp the arrival of each segment the socket receives, which `FileDescriptor.receive` reports.
+    public static func stampArrivals(_ fd: FileDescriptor) {
+        _ = cl_stamp_arrivals(fd.rawValue)
+    }
+
     /// Sets a receive timeout on a blocking socket, so a test client never waits forever.
     public static func setReceiveTimeout(_ fd: FileDescriptor, seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))

@@ -15,7 +15,7 @@ final class TestServer {
     let port: UInt16
     let publicDirectory: String
 
-    init(maxConnections: Int = 64, headerTimeout: Double = 0.4, idleTimeout: Double = 2, tls: TLSContext? = nil) throws {
+    init(maxConnections: Int = 64, headerTimeout: Double = 0.4, idleTimeout: Double = 2, tls: TLSContext? = nil, eventLoops: Int? = nil) throws {
         publicDirectory = temporaryDirectory()
         var router = Router()
         router.add("GET", "/hello", on: .eventLoop) { _ in .text("hello") }
@@ -27,6 +27,11 @@ final class TestServer {
         router.add("GET", "/nap", on: .computePool) { _ in
             usleep(30_000)
             return .text("rested")
+        }
+        // Holds its event loop: what else that loop should read waits in the kernel meanwhile.
+        router.add("GET", "/hold", on: .eventLoop) { _ in
+            usleep(200_000)
+            return .text("held")
         }
         router.add("GET", "/items/{id}", on: .eventLoop) { .text("item " + ($0.pathParameters["id"] ?? "?")) }
         router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
@@ -49,6 +54,7 @@ final class TestServer {
         configuration.headerTimeout = headerTimeout
         configuration.requestTimeout = headerTimeout * 2
         configuration.idleTimeout = idleTimeout
+        if let eventLoops { configuration.eventLoops = eventLoops }
         server = HTTPServer(configuration: configuration, router: router, logger: Logger(label: "test"))
         port = try server.start().port
     }
@@ -383,6 +389,70 @@ final class TestServer {
         // 30 ms each: none counted at or below a bound under that.
         for (bound, count) in zip(DurationHistogram.bounds, napped.counts) where bound < 0.03 { #expect(count == 0, "\(bound)") }
         #expect(t.server.metrics.requestsByStatus == [200: 8, 404: 2, 400: 1])
+    }
+
+    /// A request's time counts from its arrival in the kernel, not from when its loop got to read it: a request
+    /// sent while its only loop is held 200 ms is counted with that wait, on a plain socket.
+    @Test func requestDurationsCountTheWaitInTheSocket() throws {
+        let t = try TestServer(eventLoops: 1)
+        let (holder, waiter) = (try t.client(), try t.client())
+        let (item, waited) = try Self.timeBehindAHeldLoop(t, holder: Exchange(holder), waiter: Exchange(waiter))
+        #expect(item.sum > 0.1 && item.sum <= waited + 0.01, "counted \(item.sum) s; the client waited \(waited) s")
+    }
+
+    /// Over TLS, whose reads carry no arrival stamp, the same request counts from its read.
+    @Test func overTLSRequestDurationsCountFromTheRead() throws {
+        let t = try TestServer(tls: try TLSServerTests.makeContext(), eventLoops: 1)
+        func connect() throws -> Exchange {
+            let fd = try Socket.connect(SocketAddress(host: "127.0.0.1", port: t.port))
+            return Exchange(try TLSClient(fd: fd.rawValue, serverName: "localhost"), closing: fd)
+        }
+        let (item, _) = try Self.timeBehindAHeldLoop(t, holder: try connect(), waiter: try connect())
+        #expect(item.sum < 0.05, "counted \(item.sum) s")
+    }
+
+    /// One side of a connection to a test server: sends a request, reads until an answer ends in a text.
+    struct Exchange {
+        let send: (String) -> Void
+        let receive: (String) -> Bool
+        private let keep: AnyObject?
+
+        init(_ client: RawHTTPClient) {
+            (send, receive, keep) = ({ client.send($0) }, { client.readResponse()?.text == $0 }, nil)
+        }
+
+        init(_ client: TLSClient, closing fd: FileDescriptor) {
+            send = { _ = client.write(Array($0.utf8)) }
+            receive = { text in String(decoding: client.read { String(decoding: $0, as: UTF8.self).hasSuffix(text) }, as: UTF8.self).hasSuffix(text) }
+            keep = SocketCloser(fd)
+        }
+    }
+
+    private final class SocketCloser {
+        let fd: FileDescriptor
+        init(_ fd: FileDescriptor) { self.fd = fd }
+        deinit { fd.close() }
+    }
+
+    /// `holder` asks for `/hold`, which holds the server's one loop for 200 ms; 50 ms later `waiter` asks for
+    /// `/items/1`. Returns that route's durations as the server counted them, and how long the waiter waited.
+    private static func timeBehindAHeldLoop(_ t: TestServer, holder: Exchange, waiter: Exchange) throws -> (DurationHistogram, Double) {
+        // Each connection served once first, so that what the waiter waits for below is the held loop alone.
+        for side in [holder, waiter] {
+            side.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(side.receive("hello"))
+        }
+        holder.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+        usleep(50_000)
+        let sent = monotonicSeconds()
+        waiter.send("GET /items/1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(waiter.receive("item 1"))
+        let waited = monotonicSeconds() - sent
+        #expect(holder.receive("held"))
+        #expect(waited > 0.1, "the loop was not held, so there was no wait to count")
+        let item = try #require(t.server.metrics.requestDurations[RouteKey(route: "GET /items/{id}", placement: .eventLoop)])
+        #expect(item.count == 1)
+        return (item, waited)
     }
 
     /// The buckets hold their upper bound (Prometheus's `le`), and what is past the last goes to the extra one.

@@ -159,7 +159,7 @@ half_load_row() {  # query server saturated-rps url [header]
     [[ $2 == telewall ]] && inside=$(server_side_since "$before")
     printf '%-28s %-9s %12.0f %9.3f %9.3f %9.3f %7s %8s %s\n' "$(label "$1")" "$2" "$rps" "$p50" "$p90" "$p99" "$busy" "$steal" "$inside"
 }
-# Telewall's own histogram of its renders (read to answer handed to the socket), from /metrics:
+# Telewall's own histogram of its renders (arrival in the kernel to answer handed to the socket), from /metrics:
 # a line "bound cumulative-count" per bucket.
 render_buckets() {
     curl -sf "127.0.0.1:$tw_port/metrics" | awk -F'[{} ]' '/^telewall_http_request_duration_seconds_bucket/ && /route="GET \/render"/ {
@@ -188,8 +188,9 @@ start_nginx "$work" "$nginx_port" "$work/static"
 wait_for "http://127.0.0.1:$nginx_port/24h.json"
 half_load_row 24h.json nginx "${saturated_tw[1]}" "http://127.0.0.1:$nginx_port/24h.json"
 echo "(nginx: the 24 h answer's bytes as a file, paced as Telewall was: the floor for an answer that size here)"
-echo "(in p99<=: the bound of Telewall's own duration histogram (/metrics, from the request read to its answer handed"
-echo " to the socket) within which 99% of its answers were; >2 ms %: its share of answers over 2 ms. What wrk's p99"
-echo " adds to it is the client's own queueing, the kernel's delivery and waiting for a CPU before the read)"
+echo "(in p99<=: the bound of Telewall's own duration histogram (/metrics, from the request's arrival in the kernel,"
+echo " so the wait for its loop included, to its answer handed to the socket) within which 99% of its answers were;"
+echo " >2 ms %: its share of answers over 2 ms. What wrk's p99 adds to it is the client's own queueing and its wait"
+echo " for a CPU to read the answer)"
 echo "(busy %: all CPUs' time not idle during that server's run, the load generator's included; steal %: the part"
 echo " of all CPUs' time the hypervisor gave to other guests, which no server here controls)"

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 /// epoll_event is packed on x86_64; these accessors keep Swift away from its layout.
@@ -49,6 +50,13 @@ int cl_accept4(int fd, struct sockaddr_storage *addr, socklen_t *len);
 /// datagram (MSG_WAITFORONE) or the socket's receive timeout, or not at all when `wait` is 0. Lengths go to `lengths`, truncation to `truncated`.
 /// Defined in CLinux.c, built with _GNU_SOURCE.
 int cl_recvmmsg(int fd, uint8_t *buffer, int slot_size, int slots, int *lengths, int *truncated, int wait);
+
+/// Asks the kernel to stamp the time each segment a socket receives arrives (SO_TIMESTAMPNS, on the wall clock).
+int cl_stamp_arrivals(int fd);
+
+/// recv into `buffer`; when the kernel stamped the arrival of the bytes read (the last of them, if several
+/// segments), that wall-clock time goes to `arrived` and `stamped` is set to 1, otherwise to 0. Defined in CLinux.c.
+ssize_t cl_recv_stamped(int fd, void *buffer, size_t size, struct timespec *arrived, int *stamped);
 
 /// O_NOATIME and SEEK_DATA, which the headers only give under _GNU_SOURCE; defined in CLinux.c.
 extern const int cl_o_noatime;
