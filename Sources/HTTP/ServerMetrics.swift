@@ -86,10 +86,11 @@ struct RequestTiming: Sendable {
 }
 
 /// Durations counted into fixed buckets, as a Prometheus histogram exposes them. The bounds are fine around a
-/// millisecond, where a render's time lies, and reach ten seconds for the slowest.
+/// millisecond, where a render's time lies (1.5 ms tells a p99 near a 2 ms goal from one well under it), and
+/// reach ten seconds for the slowest.
 public struct DurationHistogram: Sendable {
     /// The buckets' upper bounds in seconds; one more bucket counts what is above the last.
-    public static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     /// Per bucket, not cumulative: `counts[i]` counts durations above `bounds[i - 1]` and at most `bounds[i]`.
     public private(set) var counts = [Int](repeating: 0, count: bounds.count + 1)
     public private(set) var sum = 0.0

@@ -458,13 +458,13 @@ final class TestServer {
     /// The buckets hold their upper bound (Prometheus's `le`), and what is past the last goes to the extra one.
     @Test func aDurationFallsInTheFirstBucketWhoseBoundHoldsIt() {
         var histogram = DurationHistogram()
-        for seconds in [0.0, 0.0001, 0.00010001, 0.002, 0.0021, 10, 10.5] { histogram.record(seconds) }
+        for seconds in [0.0, 0.0001, 0.00010001, 0.0015, 0.002, 0.0021, 10, 10.5] { histogram.record(seconds) }
         let bounds = DurationHistogram.bounds
         var expected = [Int](repeating: 0, count: bounds.count + 1)
-        for index in [0, 0, 1, 4, 5, bounds.count - 1, bounds.count] { expected[index] += 1 }
-        #expect(bounds[0] == 0.0001 && bounds[1] == 0.00025 && bounds[4] == 0.002 && bounds[5] == 0.005 && bounds.last == 10)
-        #expect(histogram.counts == expected && histogram.count == 7)
-        #expect(abs(histogram.sum - 20.50430001) < 1e-9)
+        for index in [0, 0, 1, 4, 5, 6, bounds.count - 1, bounds.count] { expected[index] += 1 }
+        #expect(bounds[0] == 0.0001 && bounds[1] == 0.00025 && bounds[4] == 0.0015 && bounds[5] == 0.002 && bounds[6] == 0.005 && bounds.last == 10)
+        #expect(histogram.counts == expected && histogram.count == 8)
+        #expect(abs(histogram.sum - 20.50580001) < 1e-9)
         let doubled = histogram + histogram
         #expect(doubled.counts == expected.map { $0 * 2 } && abs(doubled.sum - 2 * histogram.sum) < 1e-9)
     }
