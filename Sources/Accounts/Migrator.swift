@@ -8,9 +8,14 @@ public struct Migrator: Sendable {
 
     public init(directory: String) { self.directory = directory }
 
-    /// The `.sql` files in name order.
+    /// The `.sql` files in name order. A directory that cannot be listed is named, with where it is set: a
+    /// binary started away from the `Migrations/` it ships with would otherwise fail with "file doesn't exist".
     public func migrationNames() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw AccountsError.migration(
+                "cannot read the migrations directory '\(directory)': set migrations_dir in the config file, or start telewall where Migrations/ is")
+        }
+        return names.filter { $0.hasSuffix(".sql") }.sorted()
     }
 
     /// Applies every migration not yet recorded, each in its own transaction; returns the names applied.

@@ -56,6 +56,15 @@ struct Fixture {
         }
     }
 
+    @Test func aMissingMigrationsDirectoryIsNamedWithTheSettingThatMovesIt() throws {
+        let dir = temporaryDirectory()
+        let db = try AccountDatabase.open(path: dir + "/t.sqlite")
+        #expect(throws: AccountsError.migration(
+            "cannot read the migrations directory '\(dir)/nowhere': set migrations_dir in the config file, or start telewall where Migrations/ is")) {
+            try Migrator(directory: dir + "/nowhere").migrate(db)
+        }
+    }
+
     @Test func aFailingMigrationLeavesNothingBehind() throws {
         let dir = temporaryDirectory()
         try "CREATE TABLE a (x INTEGER); CREATE TABLE broken (;".write(toFile: dir + "/0001_a.sql", atomically: true, encoding: .utf8)
