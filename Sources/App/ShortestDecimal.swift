@@ -30,7 +30,8 @@ struct ShortestDecimal {
             self = few
             return
         }
-        let shift = 52 - Int(a.exponent)
+        // The biased exponent's bits, not `exponent`, which is a call (8% of a timer mean's point); `a` is normal.
+        let shift = 52 - (Int(a.exponentBitPattern) - 1023)
         guard shift > 0 else { return nil }
         // floor(log10(a)) is floor(log2(a) * log10(2)) or one more, so these places give 17 or 18 digits.
         let most = 16 - (((52 - shift) * 1233) >> 12)
