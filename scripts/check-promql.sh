@@ -30,11 +30,8 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
     --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
 wait_for "127.0.0.1:$prom_port/-/ready"
 
-cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d '{"email":"ops@example.com","password":"ops-password"}' \
-    "127.0.0.1:$tw_port/api/v1/signup" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}')
-issue() { curl -sf -H "Cookie: $cookie" -H 'Content-Type: application/json' -d '{"name":"ops"}' "127.0.0.1:$tw_port/api/v1/$1" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])'; }
-token=$(issue tokens) key=$(issue keys)
+cookie=$(sign_up "127.0.0.1:$tw_port" ops@example.com)
+token=$(issue "127.0.0.1:$tw_port" "$cookie" tokens) key=$(issue "127.0.0.1:$tw_port" "$cookie" keys)
 for i in $(seq 20); do
     printf '%s.app.hits:1|c\n%s.app.latency:%d|ms\n%s.app.broken:x|c\nnotatoken.app.hits:1|c\n' "$token" "$token" "$i" "$token" \
         >"/dev/udp/127.0.0.1/$statsd_port"

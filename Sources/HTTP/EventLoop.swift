@@ -200,16 +200,15 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func dispatch(_ request: Request, on c: Connection) {
-        let received = c.lastArrival
         var request = request
         request.remoteAddress = c.remote.host
         request.isSecure = c.tls != nil
         let keepAlive = request.wantsKeepAlive && !stopping
         let omitBody = request.method == "HEAD"
         let resolved = router.resolve(&request)
-        let (placement, handler) = (resolved.key.placement, resolved.handler)
-        let timing = RequestTiming(key: resolved.key, received: received)
-        switch placement {
+        let handler = resolved.handler
+        let timing = RequestTiming(key: resolved.key, received: c.lastArrival)
+        switch resolved.key.placement {
         case .eventLoop:
             enqueue(respond(handler, request), on: c, keepAlive: keepAlive, omitBody: omitBody, timing: timing)
         case .workerPool, .computePool:
@@ -217,7 +216,7 @@ final class EventLoop: @unchecked Sendable {
                               omitBody: omitBody, timing: timing)
             c.loan.lend()
             let logger = logger
-            let accepted = pools.pool(for: placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
+            let accepted = pools.pool(for: resolved.key.placement).submit(key: configuration.fairnessKey(request)) { [self, request] in
                 finish(job, Self.respond(handler, request, logger: logger))
             }
             if !accepted {

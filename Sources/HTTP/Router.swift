@@ -76,7 +76,7 @@ public struct Router: Sendable {
             return Resolution(key: .unmatched, handler: { _ in error.response })
         }
         if let fallback, request.method == "GET" || request.method == "HEAD" {
-            return Resolution(key: RouteKey(route: "static", placement: .eventLoop), handler: fallback)
+            return Resolution(key: .staticFiles, handler: fallback)
         }
         return Resolution(key: .unmatched, handler: { _ in HTTPError.notFound("no such endpoint").response })
     }

@@ -76,6 +76,8 @@ public struct RouteKey: Hashable, Sendable {
 
     /// The requests no route takes (404s and 405s), all under one key.
     static let unmatched = RouteKey(route: "unmatched", placement: .eventLoop)
+    /// The requests the router's fallback answers (static files).
+    static let staticFiles = RouteKey(route: "static", placement: .eventLoop)
 }
 
 /// A request's route and when it arrived (monotonic seconds): its duration is taken when the answer is handed

@@ -43,31 +43,30 @@ public enum File {
 
     /// Reads exactly `count` bytes at `offset`; fewer only at end of file.
     public static func read(_ fd: FileDescriptor, count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
-        try read(fd, ranges: [offset..<offset + count])
+        try bytes(count) { buffer throws(SystemError) in try read(fd, into: buffer, at: offset) }
     }
 
-    /// Reads the byte ranges one after another into one buffer (a round-robin archive read that wraps at its end
-    /// is two), exactly their total; fewer only at end of file, where it stops.
-    public static func read(_ fd: FileDescriptor, ranges: [Range<Int>]) throws(SystemError) -> [UInt8] {
-        // Read into uninitialized memory: zeroing a render's 100 KB first only to overwrite it cost a pass over it.
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: ranges.reduce(0) { $0 + $1.count }) { buffer, done in
-            for range in ranges {
-                var position = range.lowerBound
-                while position < range.upperBound {
-                    let n = pread(fd.rawValue, buffer.baseAddress! + done, range.upperBound - position, off_t(position))
-                    if n < 0 && cl_errno() == EINTR { continue }
-                    if n < 0 {
-                        failure = cl_errno()
-                        return
-                    }
-                    if n == 0 { return }
-                    done += n
-                    position += n
-                }
-            }
+    /// Fills `buffer` with the bytes at `offset`; stops short only at end of file. Returns how many it read.
+    public static func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(SystemError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && cl_errno() == EINTR { continue }
+            if n < 0 { throw SystemError(call: "pread", errno: cl_errno()) }
+            if n == 0 { break }
+            done += n
         }
-        if failure != 0 { throw SystemError(call: "pread", errno: failure) }
+        return done
+    }
+
+    /// At most `count` bytes, as many as `fill` says it wrote into their uninitialized memory: zeroing a render's
+    /// 100 KB first only to overwrite it cost a pass over it.
+    public static func bytes(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) throws(SystemError) -> [UInt8] {
+        var failure: SystemError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
+            do throws(SystemError) { done = try fill(UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error }
+        }
+        if let failure { throw failure }
         return bytes
     }
 

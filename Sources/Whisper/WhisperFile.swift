@@ -97,18 +97,19 @@ public final class WhisperFile: Sendable {
 
     // MARK: - Raw access
 
-    func read(count: Int, at offset: Int) throws(WhisperError) -> [UInt8] {
-        try read([offset..<offset + count])
-    }
-
-    /// The byte ranges one after another, all of each: a file that ends before one is corrupt.
-    func read(_ ranges: [Range<Int>]) throws(WhisperError) -> [UInt8] {
+    /// `count` bytes from `offset`; a file that ends before them is corrupt. Within `archive`, what lies past its
+    /// end is read from its start on, as round-robin slots continue there, into the same buffer.
+    func read(count: Int, at offset: Int, wrappingIn archive: ArchiveInfo? = nil) throws(WhisperError) -> [UInt8] {
+        let first = archive.map { min(count, $0.end - offset) } ?? count
         let bytes: [UInt8]
-        do { bytes = try File.read(fd, ranges: ranges) } catch { throw .io(path: path, error: error.description) }
-        let wanted = ranges.reduce(0) { $0 + $1.count }
-        guard bytes.count == wanted else {
-            throw .corrupt(path: path, problem: "short read: \(bytes.count) of \(wanted) bytes from byte \(ranges.first?.lowerBound ?? 0)")
-        }
+        do {
+            bytes = try File.bytes(count) { buffer throws(SystemError) in
+                let done = try File.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<first]), at: offset)
+                guard done == first, first < count, let archive else { return done }
+                return try done + File.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[first...]), at: archive.offset)
+            }
+        } catch { throw .io(path: path, error: error.description) }
+        guard bytes.count == count else { throw .corrupt(path: path, problem: "short read at byte \(offset)") }
         return bytes
     }
 
@@ -137,9 +138,7 @@ public final class WhisperFile: Sendable {
 
     /// Reads `count` consecutive slots starting at byte `offset`, wrapping at the archive's end.
     func readSlots(_ archive: ArchiveInfo, from offset: Int, count: Int) throws(WhisperError) -> [UInt8] {
-        let length = count * WhisperFormat.pointSize
-        let first = min(length, archive.end - offset)
-        return try read(first < length ? [offset..<archive.end, archive.offset..<archive.offset + length - first] : [offset..<offset + length])
+        try read(count: count * WhisperFormat.pointSize, at: offset, wrappingIn: archive)
     }
 
     /// `count` consecutive slots from `interval`'s, in an archive whose first slot holds `base`. Slots of intervals

@@ -403,11 +403,10 @@ final class TestServer {
     /// Over TLS, whose reads carry no arrival stamp, the same request counts from its read.
     @Test func overTLSRequestDurationsCountFromTheRead() throws {
         let t = try TestServer(tls: try TLSServerTests.makeContext(), eventLoops: 1)
-        func connect() throws -> Exchange {
-            let fd = try Socket.connect(SocketAddress(host: "127.0.0.1", port: t.port))
-            return Exchange(try TLSClient(fd: fd.rawValue, serverName: "localhost"), closing: fd)
-        }
-        let (item, _) = try Self.timeBehindAHeldLoop(t, holder: try connect(), waiter: try connect())
+        let fds = try (0..<2).map { _ in try Socket.connect(SocketAddress(host: "127.0.0.1", port: t.port)) }
+        defer { fds.forEach { $0.close() } }
+        let sides = try fds.map { Exchange(try TLSClient(fd: $0.rawValue, serverName: "localhost")) }
+        let (item, _) = try Self.timeBehindAHeldLoop(t, holder: sides[0], waiter: sides[1])
         #expect(item.sum < 0.05, "counted \(item.sum) s")
     }
 
@@ -415,23 +414,15 @@ final class TestServer {
     struct Exchange {
         let send: (String) -> Void
         let receive: (String) -> Bool
-        private let keep: AnyObject?
 
         init(_ client: RawHTTPClient) {
-            (send, receive, keep) = ({ client.send($0) }, { client.readResponse()?.text == $0 }, nil)
+            (send, receive) = ({ client.send($0) }, { client.readResponse()?.text == $0 })
         }
 
-        init(_ client: TLSClient, closing fd: FileDescriptor) {
+        init(_ client: TLSClient) {
             send = { _ = client.write(Array($0.utf8)) }
             receive = { text in String(decoding: client.read { String(decoding: $0, as: UTF8.self).hasSuffix(text) }, as: UTF8.self).hasSuffix(text) }
-            keep = SocketCloser(fd)
         }
-    }
-
-    private final class SocketCloser {
-        let fd: FileDescriptor
-        init(_ fd: FileDescriptor) { self.fd = fd }
-        deinit { fd.close() }
     }
 
     /// `holder` asks for `/hold`, which holds the server's one loop for 200 ms; 50 ms later `waiter` asks for

@@ -1,4 +1,5 @@
-# Sourced by the HTTP benchmarks (http.sh, render.sh): what they share. Installs wrk and nginx when missing.
+# Sourced by the HTTP benchmarks and checks (http.sh, render.sh, check-promql.sh): what they share. Installs wrk and
+# nginx when missing.
 command -v wrk >/dev/null && command -v nginx >/dev/null || {
     sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
@@ -32,6 +33,18 @@ http {
 CONF
     mkdir -p "$work/nginx-tmp"
     nginx -c "$work/nginx.conf"
+}
+
+# sign_up HOST:PORT EMAIL: signs up a new account (password "bench-password") and prints its session cookie.
+sign_up() {
+    curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d "{\"email\":\"$2\",\"password\":\"bench-password\"}" \
+        "$1/api/v1/signup" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {print $2}'
+}
+
+# issue HOST:PORT COOKIE KIND: issues a credential of KIND (keys, tokens) for the session and prints its value.
+issue() {
+    curl -sf -H "Cookie: $2" -H 'Content-Type: application/json' -d '{"name":"bench"}' "$1/api/v1/$3" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])'
 }
 
 # wait_for URL: until URL answers a 2xx, for at most 20 s; a server that never does stops the script.
