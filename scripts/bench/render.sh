@@ -6,7 +6,8 @@
 # and one of timer means (quotients of 15 to 17 digits) over 24 h.
 # Prints requests/s and p50/p99 for both and the ratios, then p50/p90/p99 of the single-series queries at half load
 # (Telewall in several rounds),
-# beside nginx sending the 24 h answer's bytes as a file at that load (the machine's floor).
+# beside nginx sending the 24 h answer's bytes as a file at that load (the machine's floor), and at half its own
+# saturated rate.
 #   scripts/bench/render.sh [seconds-per-run] [half-load-rounds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -191,7 +192,15 @@ curl -sf -H "Authorization: Bearer $key" -o "$work/static/24h.json" "http://127.
 start_nginx "$work" "$nginx_port" "$work/static"
 wait_for "http://127.0.0.1:$nginx_port/24h.json"
 half_load_row 24h.json nginx "${saturated_tw[1]}" "http://127.0.0.1:$nginx_port/24h.json"
-echo "(nginx: the 24 h answer's bytes as a file, paced as Telewall was: the floor for an answer that size here)"
+# And nginx at its own half load, the pacing Telewall's rows had applied to a server that spends next to nothing on
+# an answer: what this definition of half load leaves any server on this machine.
+measure "http://127.0.0.1:$nginx_port/24h.json"
+nginx_saturated=$rps
+for _ in 1 2; do
+    half_load_row 24h.json nginx-own "$nginx_saturated" "http://127.0.0.1:$nginx_port/24h.json"
+done
+echo "(nginx: the 24 h answer's bytes as a file, paced as Telewall was: the floor for an answer that size here;"
+printf ' nginx-own: paced to half its own %.0f requests/s saturated, twice)\n' "$nginx_saturated"
 echo "(in p99<=: the bound of Telewall's own duration histogram (/metrics, from the request's arrival in the kernel,"
 echo " so the wait for its loop included, to its answer handed to the socket) within which 99% of its answers were;"
 echo " >2 ms %: its share of answers over 2 ms. What wrk's p99 adds to it is the client's own queueing and its wait"
