@@ -179,7 +179,11 @@ enum RenderFormat {
             out.append(#","tags":{"name":"#)
             out.appendJSONString(s.name)
             out.append(#"},"datapoints":["#)
-            out.appendPoints(s.values, start: s.start, step: s.step, dropNulls: dropNulls)
+            // As graphite-render: noNullPoints writes every value that is not null, the plain form those with a
+            // timestamp up to the series' end.
+            let written = dropNulls ? s.values.count : s.writtenCount
+            out.appendPoints(written == s.values.count ? s.values : Array(s.values.prefix(written)),
+                             start: s.start, step: s.step, dropNulls: dropNulls)
             out.append("]}")
         }
         out.append("]")

@@ -32,6 +32,28 @@ public struct ExpressionParser {
         return expression
     }
 
+    /// The expression at the start of `text`, read as Graphite reads a series' name for its first path
+    /// (pyparsing without `parseAll`): what follows it is ignored, and a start that is no expression (an
+    /// unclosed call, a character this grammar has no use for) is read as a path up to the first `(`, `)`, `,`,
+    /// `=`, quote, backslash or space outside braces; nil when that is empty.
+    public static func parseLeading(_ text: String) -> TargetExpression? {
+        let chars = Array(text.prefix(maxLength))
+        var parser = ExpressionParser(chars: chars)
+        if let expression = try? parser.expression(depth: 0) { return expression }
+        var braces = 0
+        let path = chars.prefix { ch in
+            switch ch {
+            case "{": braces += 1
+            case "}": braces -= 1
+            case ",": return braces > 0
+            case "(", ")", "=", "'", "\"", "\\": return false
+            default: return !ch.isWhitespace
+            }
+            return braces >= 0
+        }
+        return path.isEmpty ? nil : .path(String(path))
+    }
+
     /// The most common target, a series name or a simple glob (`app.requests.*`), parsed as the grammar would
     /// without taking it apart by `Character`: it starts with a letter and holds only letters, digits and
     /// `. _ - * ?`, and is not a boolean.

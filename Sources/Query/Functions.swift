@@ -310,10 +310,11 @@ public enum Functions {
     }
 
     /// The first path in a name such as `maxSeries(scale(a.b.c,2),a.b.d)` (`a.b.c`), found as Graphite's
-    /// aliasByNode finds it: the name read as a target, then each call's first argument. A name that is no
-    /// target (an alias may be anything) is cut at its last `(` and next `,` or `)`.
+    /// aliasByNode finds it: the target at the name's start (`ExpressionParser.parseLeading`), then each
+    /// call's first argument. Where that leads to no path (a number first, where Graphite fails), the name is
+    /// cut at its last `(` and next `,` or `)`.
     static func baseName(_ name: String) -> String {
-        var expression = try? ExpressionParser.parse(name)
+        var expression = ExpressionParser.parseLeading(name)
         while case .call(_, let arguments, _)? = expression { expression = arguments.first }
         if case .path(let path)? = expression { return path }
         var text = Substring(name)

@@ -19,6 +19,11 @@ public struct Series: Sendable, Equatable {
         self.values = values
     }
 
+    /// How many of its values Graphite's render JSON writes: it pairs them with the timestamps
+    /// `range(start, end + step, step)` through Python's `zip`, so values a function left past `end` (as
+    /// `movingAverage` does over series of different steps) are not written.
+    public var writtenCount: Int { min(values.count, timestampCount(from: start, below: end + step, by: step)) }
+
     /// `maxDataPoints` as graphite-render applies it (its `prune_datapoints`): over the request's whole span
     /// (`start`..`end` of all series), consolidated with the series' `consolidateBy` function after nudging the
     /// start to a whole consolidated step; the first values nudged past are dropped (all but one, as it does).
@@ -33,9 +38,13 @@ public struct Series: Sendable, Equatable {
         let lose = nudge / step - 1
         // Python's `del values[:n]` with n = -1 keeps only the last value.
         out.values = lose >= 0 ? Array(values.dropFirst(lose)) : Array(values.suffix(values.isEmpty ? 0 : 1))
-        let consolidatedStart = out.start
         out = out.consolidated(by: perPoint)
-        out.start = consolidatedStart
+        // Its timestamps run to the series' own end, as in `writtenCount`, at the consolidated step.
+        let written = timestampCount(from: out.start, below: self.end + step, by: secondsPerPoint)
+        if out.values.count > written {
+            out.values.removeLast(out.values.count - written)
+            out.end = out.start + written * out.step
+        }
         return out
     }
 
@@ -53,6 +62,11 @@ public struct Series: Sendable, Equatable {
 }
 
 private func floorModulo(_ a: Int, _ b: Int) -> Int { ((a % b) + b) % b }
+
+/// The length of Python's `range(start, bound, step)` for a positive step.
+private func timestampCount(from start: Int, below bound: Int, by step: Int) -> Int {
+    bound <= start ? 0 : (bound - start + step - 1) / step
+}
 
 enum Consolidation {
     static let names = ["average", "avg", "sum", "min", "max", "first", "last"]

@@ -157,6 +157,22 @@ import TestSupport
         #expect(out.first?.values == [11, 3.5, 36] && out.first?.step == 20 && out.first?.name == "sumSeries(a,b)")
     }
 
+    /// Graphite's JSON pairs a series' values with the timestamps `range(start, end + step, step)` through
+    /// `zip`; `maxDataPoints` does the same at the consolidated step after its nudge (`prune_datapoints`).
+    @Test func valuesPastAnEndAreNotWritten() {
+        let long = Series(name: "m", start: 1000, end: 1040, step: 10, values: [1, 2, 3, 4, 5, 6, 7])
+        #expect(long.writtenCount == 5)  // 1000, 1010, ..., 1040
+        var offStep = long
+        offStep.end = 1045
+        #expect(offStep.writtenCount == 6)  // range(1000, 1055, 10) reaches 1050
+        #expect(Series(name: "m", start: 1000, end: 1100, step: 10, values: [1, 2]).writtenCount == 2)
+        // Four steps to two points: two values a point, the start nudged to 1020 and the first value dropped, so
+        // [2, 3], [4, 5], [6, 7] average to 2.5, 4.5, 6.5, of which range(1020, 1050, 20) times the first two.
+        let limited = long.limited(to: 2, start: 1000, end: 1040)
+        #expect(limited.start == 1020 && limited.step == 20 && limited.values == [2.5, 4.5])
+        #expect(limited.writtenCount == 2)
+    }
+
     @Test func derivativesAndCounters() throws {
         let counter = Series(name: "c", start: 0, end: 50, step: 10, values: [10, 20, 5, nil, 30])
         #expect(try run("derivative", [counter]).first?.values == [nil, 10, -15, nil, nil])
@@ -176,6 +192,11 @@ import TestSupport
         // As graphite-render: the first path of a name, sorted distinct paths in aggregate names, multiplySeries
         // named by its series (and one series passed through), rankings in ascending order but highestMax.
         #expect(Functions.baseName("maxSeries(keepLastValue(a.b.c),keepLastValue(a.b.d))") == "a.b.c")
+        // Names that are no whole target, as graphite-render 1.1.8's _getFirstPathExpression reads them: the
+        // target at the start, whatever follows; a call that does not close, the path before its '('.
+        let starts = ["c,sumSeries(a": "c", "My Alias (x)": "My", "sumSeries(a": "sumSeries", "x)y": "x",
+                      "sumSeries(a.b.c,a.b.d) extra": "a.b.c", "a.{b,c}.d(e": "a.{b,c}.d", "a&b.c": "a&b.c"]
+        for (name, first) in starts { #expect(Functions.baseName(name) == first, "\(name)") }
         #expect(try run("sumSeries", [b, a]).first?.name == "sumSeries(a,b)")
         #expect(try run("diffSeries", [b, a]).first?.values == [9, 3.5, 24], "values keep the order given: b - a")
         #expect(try run("multiplySeries", [a]).map(\.name) == ["a"])

@@ -28,6 +28,12 @@ QUERIES = [
     "groupByNode(a.*.*,0,'averageSeries')", "timeShift(a.b.c,'5min')", "timeShift(a.b.c,'-10min')",
     "movingAverage(a.b.c,5)", "movingAverage(a.b.*,'2min')", "summarize(a.b.c,'1min')", "summarize(a.b.*,'5min','avg')",
     "summarize(a.b.c,'2min','max')", "summarize(a.b.c,'1min','last')", "summarize(a.b.c,'90s','sum',true)", "hitcount(a.b.c,'1min')", "hitcount(counter.hits,'5min')",
+    # Over series of different steps movingAverage fetches the coarsest step's window earlier for every series,
+    # which leaves the finer ones values past their end; the JSON has points only up to it.
+    "movingAverage(group(a.b.c,hitcount(a.b.d,'1min')),1)", "movingAverage(group(a.b.*,constantLine(-1.5)),2)",
+    # aliasByNode reads the target at the start of a name that is no whole target.
+    "aliasByNode(groupByNode(asPercent(a.{b,x}.[cd]),2,'averageSeries'),-1)", "aliasByNode(alias(a.b.c,'My Alias (x)'),0)",
+    "aliasByNode(alias(a.b.c,'sumSeries(a'),0)", "aliasByNode(alias(a.b.c,'a.{b,c}.d(e'),1)",
 ]
 
 
@@ -164,6 +170,8 @@ def test_index_lists_every_series_as_graphite(both):
 @pytest.mark.parametrize("query,extra", [
     ("a.b.*", {"maxDataPoints": 20}), ("sumSeries(a.b.*)", {"maxDataPoints": 7}), ("consolidateBy(a.b.c,'max')", {"maxDataPoints": 10}),
     ("consolidateBy(a.b.c,'sum')", {"maxDataPoints": 33}), ("a.b.c", {"maxDataPoints": 500}), ("a.b.*", {"noNullPoints": "true"}),
+    ("movingAverage(group(a.b.c,hitcount(a.b.d,'1min')),1)", {"maxDataPoints": 20}),
+    ("movingAverage(group(a.b.c,hitcount(a.b.d,'1min')),1)", {"noNullPoints": "true"}),
 ])
 def test_max_data_points_and_no_null_points_as_graphite(both, query, extra):
     compare(both, query, **extra)
