@@ -84,18 +84,19 @@ public struct ExpressionParser {
         }
         let start = i
         var braces = 0
-        var brackets = 0
+        var setEnd = -1
         while i < chars.count {
             let ch = chars[i]
-            if ch == "{" { braces += 1 } else if ch == "}" { braces -= 1 } else if ch == "[" { brackets += 1 } else if ch == "]" { brackets -= 1 }
-            let inside = braces > 0 || brackets > 0
+            if i > setEnd, ch == "[" { setEnd = Self.endOfSet(chars, openedAt: i) ?? -1 }
+            if i > setEnd, ch == "{" { braces += 1 } else if i > setEnd, ch == "}" { braces -= 1 }
+            let inside = braces > 0 || i <= setEnd
             if !inside && (ch == "(" || ch == ")" || ch == "," || ch == " " || ch == "=") { break }
             guard ch.isASCII, ch.isLetter || ch.isNumber || "._-*?{}[]:^$~!@#%".contains(ch) || (inside && ch == ",") else {
                 throw error("unexpected '\(ch)'")
             }
             i += 1
         }
-        guard braces == 0, brackets == 0 else { throw ExpressionError(message: "unclosed '{' or '['", position: start) }
+        guard braces == 0 else { throw ExpressionError(message: "unclosed '{'", position: start) }
         let word = String(chars[start..<i])
         guard !word.isEmpty else { throw error("expected a series or a value") }
         skipSpace()
@@ -108,6 +109,16 @@ public struct ExpressionParser {
         if word == "true" || word == "True" { return .bool(true) }
         if word == "false" || word == "False" { return .bool(false) }
         return .path(word)
+    }
+
+    /// Where a `[` set closes, as `fnmatch` reads it: a `!` and then a `]` right after the `[` belong to the
+    /// set. Nil when it never closes (the `[` is then a plain character).
+    private static func endOfSet(_ chars: [Character], openedAt open: Int) -> Int? {
+        var j = open + 1
+        if j < chars.count, chars[j] == "!" { j += 1 }
+        if j < chars.count, chars[j] == "]" { j += 1 }
+        while j < chars.count, chars[j] != "]" { j += 1 }
+        return j < chars.count ? j : nil
     }
 
     private mutating func call(_ name: String, depth: Int) throws(ExpressionError) -> TargetExpression {

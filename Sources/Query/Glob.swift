@@ -1,8 +1,10 @@
 import Foundation
 import Posix
 
-/// Graphite globs in one path segment: `*`, `?`, `[a-z0-9]` (`[!x]` or `[^x]` negated), `{a,b}`. `*` and `?`
-/// never match a `.`. Matched byte by byte over UTF-8 (`?` and sets take one whole character), no regex.
+/// Graphite globs in one path segment, as its finders read them (braces expanded, then Python's `fnmatch`):
+/// `*`, `?`, `[a-z0-9]` (`[!x]` negated; a `]` first in the set is one of its characters, a range from a higher
+/// character to a lower one has none, and `^` is a character like any other), `{a,b}` (nested too). `*` and
+/// `?` never match a `.`. Matched byte by byte over UTF-8 (`?` and sets take one whole character), no regex.
 public struct GlobSegment: Sendable {
     private enum Token: Sendable, Equatable {
         case byte(UInt8)
@@ -25,7 +27,7 @@ public struct GlobSegment: Sendable {
             alternatives = []
             return
         }
-        guard let spelt = Self.expandBraces(Substring(pattern)) else {
+        guard let spelt = Self.expandBraces(pattern) else {
             throw RenderError("'\(pattern.prefix(100))' spells more than \(Self.maxAlternatives) patterns with its braces")
         }
         literal = nil
@@ -42,16 +44,33 @@ public struct GlobSegment: Sendable {
         return name.withUTF8 { bytes in alternatives.contains { Self.match($0, bytes) } }
     }
 
-    /// `a{b,c}d{e,f}` → `abde`, `abdf`, `acde`, `acdf`; a `{` without its `}` is a plain character. The rest
-    /// after a brace is spelt once for all its choices, and nil comes back before more than `maxAlternatives`
-    /// patterns would be spelt.
-    private static func expandBraces(_ pattern: Substring) -> [String]? {
-        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return [String(pattern)] }
-        guard let tails = expandBraces(pattern[pattern.index(after: close)...]) else { return nil }
-        let choices = pattern[pattern.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
-        guard choices.count * tails.count <= maxAlternatives else { return nil }
-        let head = pattern[..<open]
-        return choices.flatMap { choice in tails.map { head + choice + $0 } }
+    /// `a{b,c}d{e,f}` → `abde`, `abdf`, `acde`, `acdf`, and `{a,{b,c}}` → `a`, `b`, `c`: as Graphite's
+    /// `expand_braces`, the last `{` that has a `}` after it is spelt first, with the first `}` after it, until
+    /// none is left; a `{` without a `}` after it is a plain character. Nil as soon as more than
+    /// `maxAlternatives` patterns would be spelt.
+    private static func expandBraces(_ pattern: String) -> [String]? {
+        var spelt: [String] = []
+        var seen: Set<String> = []
+        var pending = [pattern]
+        while let next = pending.popLast() {
+            guard let (open, close) = innermostBraces(next) else {
+                if seen.insert(next).inserted { spelt.append(next) }
+                continue
+            }
+            let (head, inside, tail) = (next[..<open], next[next.index(after: open)..<close], next[next.index(after: close)...])
+            for choice in inside.split(separator: ",", omittingEmptySubsequences: false) { pending.append(String(head) + choice + tail) }
+            guard spelt.count + pending.count <= maxAlternatives else { return nil }
+        }
+        return spelt
+    }
+
+    private static func innermostBraces(_ pattern: String) -> (String.Index, String.Index)? {
+        var end = pattern.endIndex
+        while let open = pattern[..<end].lastIndex(of: "{") {
+            if let close = pattern[open...].firstIndex(of: "}") { return (open, close) }
+            end = open
+        }
+        return nil
     }
 
     private static func tokens(_ pattern: String) -> [Token] {
@@ -80,7 +99,7 @@ public struct GlobSegment: Sendable {
     private static func bracket(_ scalars: [Unicode.Scalar], from start: Int) -> (Token, Int)? {
         var i = start
         var negated = false
-        if i < scalars.count, scalars[i] == "!" || scalars[i] == "^" {
+        if i < scalars.count, scalars[i] == "!" {
             negated = true
             i += 1
         }
@@ -90,8 +109,9 @@ public struct GlobSegment: Sendable {
             let c = scalars[i]
             if c == "]" && !first { return (.set(ranges: ranges, negated: negated), i + 1) }
             first = false
-            if i + 2 < scalars.count, scalars[i + 1] == "-", scalars[i + 2] != "]", c.value <= scalars[i + 2].value {
-                ranges.append(c.value...scalars[i + 2].value)
+            if i + 2 < scalars.count, scalars[i + 1] == "-", scalars[i + 2] != "]" {
+                // fnmatch drops a range that runs backwards (`[b-a]`): it holds no character.
+                if c.value <= scalars[i + 2].value { ranges.append(c.value...scalars[i + 2].value) }
                 i += 3
             } else {
                 ranges.append(c.value...c.value)

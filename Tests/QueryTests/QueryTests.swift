@@ -357,6 +357,23 @@ enum FakeTree {
         }
     }
 
+    /// As Graphite's finders read them: Python's fnmatch for sets, its expand_braces for braces.
+    @Test func setsAndBracesAsGraphitesFindersReadThem() throws {
+        let cases: [(String, [String], [String])] = [
+            ("[^a]", ["^", "a"], ["b"]),  // '^' is a member, not a negation
+            ("[]a]", ["]", "a"], ["b"]), ("[!]a]", ["b"], ["]", "a"]),  // a ']' first is a member
+            ("[b-a]", [], ["a", "b", "-"]), ("[xb-a]", ["x"], ["a", "b", "-"]), ("[!b-a]", ["a", "-"], []),  // backwards: nothing
+            ("{a,{b,c}}", ["a", "b", "c"], ["{b", "c}"]), ("x{a,{b,{c,d}}}y", ["xay", "xdy"], ["xy"]),  // nested
+            ("a{b,}", ["a", "ab"], ["b"]), ("{,a}b", ["b", "ab"], ["a"]), ("{a,b}{", ["a{", "b{"], ["a"]),
+        ]
+        for (glob, matching, notMatching) in cases {
+            let segment = try GlobSegment(glob)
+            for name in matching { #expect(segment.matches(name), "\(glob) ~ \(name)") }
+            for name in notMatching { #expect(!segment.matches(name), "\(glob) !~ \(name)") }
+        }
+        #expect(try ExpressionParser.parse("a.[]a]*.[!],]") == .path("a.[]a]*.[!],]"))
+    }
+
     @Test func findMatchesGraphiteGlobsWithinTheTree() throws {
         let tree = FakeTree.tree(["stats.a1.x", "stats.a2.x", "stats.b.x", "stats.ab.y", "other.z"].map {
             Series(name: $0, start: 0, end: 10, step: 10, values: [nil])
