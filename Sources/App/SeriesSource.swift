@@ -20,11 +20,11 @@ struct TimeWindow: Sendable {
             return t
         }
         let now = try nowText.map { text throws(HTTPError) in try time("now", text, now: clock) } ?? clock
-        let start = try time("from", from, now: now)
-        let end = try time("until", until, now: now)
-        guard start < end else { throw HTTPError.badRequest("from must be before until", code: "bad_time") }
-        self.from = start
-        self.until = end
+        let (start, end) = (try time("from", from, now: now), try time("until", until, now: now))
+        // As graphite-render: the earlier of the two begins the range, whichever parameter it came in.
+        guard start != end else { throw HTTPError.badRequest("from and until are the same time: the range is empty", code: "bad_time") }
+        self.from = min(start, end)
+        self.until = max(start, end)
         self.now = now
     }
 }

@@ -69,6 +69,8 @@ import TestSupport
         ("December 25", "2023-12-25 00:00"), ("6:30pm_feb 28", "2023-02-28 18:30"), ("11/14/23", "2023-11-14 00:00"),
         ("02/29/2024", "2024-02-29 00:00"), ("1/2/69", "2069-01-02 00:00"), ("01/02/70", "1970-01-02 00:00"),
         ("noon_20240229", "2024-02-29 12:00"), ("20240229+1d", "2024-03-01 00:00"), ("teatime 12/31/1999", "1999-12-31 16:00"),
+        // A clock time, or one on a day of a month, then an offset (graphite-render fails on these).
+        ("18:05-1h30min", "2023-11-14 16:35"), ("6:30pm_mar 3+1w", "2023-03-10 18:30"), ("8am+3h", "2023-11-14 11:00"),
     ])
     func namedReferences(text: String, expected: String) throws {
         #expect(TimeSpec.parse(text, now: 1_700_000_000) == (try dateSeconds(expected)), "\(text)")

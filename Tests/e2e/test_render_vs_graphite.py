@@ -217,6 +217,8 @@ def test_csv_is_graphites_text(both, query, extra):
     ("18:05_yesterday", "midnight"), ("6:30pm yesterday", "noon tomorrow"), ("midnight-2d12h", "yesterday+90min"),
     ("monday", "tomorrow"), ("noon friday", "teatime"), ("sun+6h", "now"), ("jan1", "feb 2"), ("6:30pm_mar 3", "dec 9"),
     ("12/25/24", "01/02/2025"), ("20240228", "03/01/24"),
+    # until before from: graphite-render takes the earlier as the start.
+    ("tomorrow", "yesterday"), ("noon", "midnight-2d"),
 ])
 def test_named_times_as_graphite(both, start, end):
     """Graphite's named times (UTC here): constantLine's three points sit at from, the middle and until."""
@@ -226,6 +228,14 @@ def test_named_times_as_graphite(both, start, end):
     status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
     assert status == 200, got
     assert [p[1] for p in got[0]["datapoints"]] == [p[1] for p in expected[0]["datapoints"]]
+
+
+def test_an_empty_range_is_a_400(both):
+    service, tenant, graphite, _ = both
+    params = urllib.parse.urlencode({"target": "constantLine(1)", "from": "midnight", "until": "today", "format": "json"})
+    assert graphite.get("/render?" + params).status_code >= 400
+    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
+    assert status == 400 and got["error"]["code"] == "bad_time" and "empty" in got["error"]["message"], got
 
 
 @pytest.mark.parametrize("start,end,zone", [
