@@ -150,6 +150,9 @@ extension Functions {
                 guard let value = v else { continue }
                 let startTime = s.start + i * s.step
                 let (startBucket, startMod) = (floorDiv(startTime - newStart, interval), floorMod(startTime - newStart, interval))
+                // A value from the series' end on (constantLine's last, or one a function left past the end) falls
+                // in no bucket; Graphite fails on it (an IndexError).
+                guard startBucket < bucketCount else { continue }
                 var (endBucket, endMod) = (floorDiv(startTime + s.step - newStart, interval), floorMod(startTime + s.step - newStart, interval))
                 if endBucket >= bucketCount {
                     endBucket = bucketCount - 1

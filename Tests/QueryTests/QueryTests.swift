@@ -175,6 +175,15 @@ import TestSupport
         #expect(limited.writtenCount == 2)
     }
 
+    /// constantLine's three values sit at from, the middle and until: the last starts where the buckets end. It
+    /// once indexed past them and stopped the server (Graphite fails on it with an IndexError).
+    @Test func hitcountLeavesOutAValueFromTheSeriesEndOn() throws {
+        let line = TargetExpression.call(name: "constantLine", arguments: [.number(-7)], keywords: [:])
+        let out = try call("hitcount", [line, .string("10s")], over: [])
+        // -7 a second from 1000 to 1030 and from 1030 to 1060: -70 in each of the six 10 s buckets.
+        #expect(out.first?.values == [-70, -70, -70, -70, -70, -70] && out.first?.start == 1000 && out.first?.step == 10)
+    }
+
     @Test func derivativesAndCounters() throws {
         let counter = Series(name: "c", start: 0, end: 50, step: 10, values: [10, 20, 5, nil, 30])
         #expect(try run("derivative", [counter]).first?.values == [nil, 10, -15, nil, nil])
