@@ -11,6 +11,8 @@ struct TimeWindow: Sendable {
     /// each archive's retention. Graphite's `now` parameter moves it from `clock`, the real time, as graphite-web
     /// does; without one there is nothing to parse.
     let now: Int
+    /// The clock times of day and dates were read on (`tz`); functions that align to days and hours use it.
+    let timeZone: TimeZone
 
     init(from: String, until: String, now nowText: String? = nil, clock: Int, timeZone: TimeZone = TimeSpec.utc) throws(HTTPError) {
         func time(_ parameter: String, _ text: String, now: Int) throws(HTTPError) -> Int {
@@ -26,6 +28,7 @@ struct TimeWindow: Sendable {
         self.from = min(start, end)
         self.until = max(start, end)
         self.now = now
+        self.timeZone = timeZone
     }
 }
 
@@ -48,7 +51,8 @@ struct SeriesSource: Sendable {
     }
 
     func context(tenantID: String, window: TimeWindow) throws -> RenderContext {
-        RenderContext(tree: try tree(tenantID: tenantID), from: window.from, until: window.until, maxSeries: maxSeries) { name, from, until in
+        RenderContext(tree: try tree(tenantID: tenantID), from: window.from, until: window.until, timeZone: window.timeZone,
+                      maxSeries: maxSeries) { name, from, until in
             guard let result = try? storage.fetch(tenant: tenantID, series: name, from: from, until: until, now: window.now) else { return nil }
             return Series(name: name, start: result.from, end: result.until, step: result.step, values: result.values)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a render request cannot be answered: a 400 with this message.
 public struct RenderError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
@@ -14,12 +16,16 @@ public struct RenderContext {
     /// One series over `from`..`until` (functions such as timeShift ask for other ranges).
     public let fetch: (String, Int, Int) -> Series?
     public let maxSeries: Int
+    /// The request's clock (`tz`), where functions find the start of a day or an hour.
+    public let timeZone: TimeZone
     var touched = 0
 
-    public init(tree: MetricTree, from: Int, until: Int, maxSeries: Int = 1000, fetch: @escaping (String, Int, Int) -> Series?) {
+    public init(tree: MetricTree, from: Int, until: Int, timeZone: TimeZone = TimeSpec.utc, maxSeries: Int = 1000,
+                fetch: @escaping (String, Int, Int) -> Series?) {
         self.tree = tree
         self.from = from
         self.until = until
+        self.timeZone = timeZone
         self.maxSeries = maxSeries
         self.fetch = fetch
     }
@@ -86,6 +92,12 @@ struct Arguments {
     }
 
     /// Every remaining positional argument as series (for `sumSeries(a, b, c)`).
+    /// An optional series argument: nil when it is not given.
+    mutating func optionalSeriesList(_ context: inout RenderContext, _ keyword: String) throws(RenderError) -> [Series]? {
+        guard let e = take(keyword) else { return nil }
+        return try context.evaluate(e)
+    }
+
     mutating func remainingSeries(_ context: inout RenderContext) throws(RenderError) -> [Series] {
         var all: [Series] = []
         while next < values.count {

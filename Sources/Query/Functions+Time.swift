@@ -1,8 +1,14 @@
+import Foundation
+
 extension Functions {
-    /// timeShift(seriesList, '1d'): the same series fetched over the range shifted back (or `+` forward).
+    /// timeShift(seriesList, '1d', resetEnd, alignDST): the same series fetched over the range shifted back (or
+    /// `+` forward). `alignDST` moves the range by the difference in daylight-saving time of Graphite's machine's
+    /// own zone; Telewall's is UTC, which has none, so it changes nothing, as on a Graphite that runs on UTC.
     static func timeShift(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let expression = try args.expression("seriesList")
         var shift = try args.string("timeShift")
+        let resetEnd = try args.bool("resetEnd", default: true)
+        _ = try args.bool("alignDST", default: false)
         if shift.first?.isNumber == true { shift = "-" + shift }
         guard let delta = TimeSpec.parse(shift, now: 0) else { throw RenderError("timeShift: '\(shift)' is not an interval") }
         // As Graphite: the shifted series take the start and end of the unshifted first series.
@@ -15,8 +21,9 @@ extension Functions {
         return list.map { s in
             var out = s
             out.name = "timeShift(\(s.name), \(shift))"
+            // Without resetEnd the series keeps its own length from the unshifted start.
+            out.end = resetEnd ? base.end : s.end - s.start + base.start
             out.start = base.start
-            out.end = base.end
             return out
         }
     }
@@ -68,6 +75,39 @@ extension Functions {
             out.pathExpression = out.name
             return out
         }
+    }
+
+    /// hitcount's alignToInterval: each series again from the aligned start (matched by position), its end one
+    /// interval past the whole intervals of its first fetch.
+    private static func aligned(_ list: [Series], of expression: TargetExpression, to interval: Int,
+                                _ context: inout RenderContext) throws(RenderError) -> [Series] {
+        var wider = context
+        wider.from = startOfUnit(containing: context.from, for: interval, in: context.timeZone)
+        let again = try wider.evaluate(expression)
+        context.touched = wider.touched
+        return zip(list, again).map { s, fetched in
+            var out = fetched
+            out.name = s.name
+            out.pathExpression = s.pathExpression
+            out.end = fetched.start + (s.end - s.start) / interval * interval + interval
+            return out
+        }
+    }
+
+    /// The start of the day (intervals of a day or more), hour or minute that `t` falls in on `zone`'s clock;
+    /// `t` itself for shorter intervals.
+    static func startOfUnit(containing t: Int, for interval: Int, in zone: TimeZone) -> Int {
+        let units: Set<Calendar.Component>
+        switch interval {
+        case 86_400...: units = [.year, .month, .day]
+        case 3_600...: units = [.year, .month, .day, .hour]
+        case 60...: units = [.year, .month, .day, .hour, .minute]
+        default: return t
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let date = Date(timeIntervalSince1970: Double(t))
+        return calendar.date(from: calendar.dateComponents(units, from: date)).map { Int($0.timeIntervalSince1970) } ?? t
     }
 
     /// The longest movingAverage window given in points, far past any screen's width; with steps of at most
@@ -136,11 +176,17 @@ extension Functions {
         }
     }
 
-    /// hitcount(seriesList, '1h'): rates turned into counts per interval bucket, aligned to the end, as graphite-render.
+    /// hitcount(seriesList, '1h', alignToInterval): rates turned into counts per interval bucket, aligned to the
+    /// end, as graphite-render; with `alignToInterval`, the series are fetched again from the start of the day,
+    /// hour or minute (on the request's clock) that `from` falls in, for intervals of at least that long, and end
+    /// one interval after the last whole interval of the range.
     static func hitcount(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
-        let list = try args.seriesList(&context)
+        let expression = try args.expression("seriesList")
         let text = try args.string("intervalString")
         let interval = try intervalSeconds(text, "hitcount")
+        let alignToInterval = try args.bool("alignToInterval", default: false)
+        var list = try context.evaluate(expression)
+        if alignToInterval { list = try aligned(list, of: expression, to: interval, &context) }
         try checkBuckets(list, interval: interval, "hitcount", text)
         return list.map { s in
             let bucketCount = Int((Double(s.end - s.start) / Double(interval)).rounded(.up))
@@ -166,7 +212,7 @@ extension Functions {
                     if endMod > 0 { buckets[endBucket].append(value * Double(endMod)) }
                 }
             }
-            let name = "hitcount(\(s.name), \"\(text)\")"
+            let name = "hitcount(\(s.name), \"\(text)\"\(alignToInterval ? ", true" : ""))"
             return Series(name: name, start: newStart, end: s.end, step: interval, values: buckets.map { $0.isEmpty ? nil : $0.reduce(0, +) })
         }
     }

@@ -24,7 +24,7 @@ public enum Functions {
             return s.values.map { v in v.map { total += $0; return total } }
         },
         "keepLastValue": keepLastValue,
-        "transformNull": map("transformNull", "default", fallback: 0) { v, d, _ in v ?? d },
+        "transformNull": transformNull,
         "alias": alias,
         "aliasByNode": aliasByNode,
         "aliasSub": aliasSub,
@@ -205,6 +205,26 @@ public enum Functions {
                 out.pathExpression = out.name
                 return out
             }
+        }
+    }
+
+    /// transformNull(seriesList, default, referenceSeries): nulls become `default`; given reference series, only
+    /// at the positions where one of them has a value, as Graphite does.
+    private static func transformNull(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let fallback = try args.number("default", default: 0)
+        let reference = try args.optionalSeriesList(&context, "referenceSeries") ?? []
+        let covered = (0..<(reference.map(\.values.count).max() ?? 0)).map { i in
+            reference.contains { i < $0.values.count && $0.values[i] != nil }
+        }
+        return list.map { s in
+            var out = s
+            out.values = s.values.enumerated().map { i, v in
+                v ?? (covered.isEmpty || (i < covered.count && covered[i]) ? fallback : nil)
+            }
+            out.name = "transformNull(\(s.name),\(pythonG(fallback))\(reference.isEmpty ? "" : ",referenceSeries"))"
+            out.pathExpression = out.name
+            return out
         }
     }
 

@@ -184,6 +184,28 @@ import TestSupport
         #expect(out.first?.values == [-70, -70, -70, -70, -70, -70] && out.first?.start == 1000 && out.first?.step == 10)
     }
 
+    @Test func transformNullFillsOnlyWhereAReferenceSeriesHasAValue() throws {
+        let reference = Series(name: "r", start: 1000, end: 1060, step: 10, values: [nil, 5, nil, nil, nil, 1])
+        let out = try call("transformNull", [.path("a"), .number(0), .path("r")], over: [a, reference])
+        // a is [1, nil, 3, 4, nil, 6]: its nulls at 1 and 4; r has a value at 1 only.
+        #expect(out.first?.values == [1, 0, 3, 4, nil, 6] && out.first?.name == "transformNull(a,0,referenceSeries)")
+    }
+
+    /// resetEnd (Graphite's default) gives the shifted series the unshifted one's end; without it, the shifted
+    /// series keeps its own length from the unshifted start.
+    @Test func timeShiftKeepsItsOwnLengthWithoutResetEnd() throws {
+        // A fetch that ends at 1030 at the latest: 1000-1030 for the request, 940-1000 a minute earlier.
+        var context = RenderContext(tree: FakeTree.tree([a]), from: 1000, until: 1060) { name, from, until in
+            let end = min(until, 1030)
+            return Series(name: name, start: from, end: end, step: 10, values: Array(repeating: 1, count: (end - from) / 10))
+        }
+        for (resetEnd, end) in [(true, 1030), (false, 1060)] {
+            var args = Arguments(name: "timeShift", values: [.path("a"), .string("1min"), .bool(resetEnd)], keywords: [:])
+            let out = try Functions.table["timeShift"]!(&context, &args)
+            #expect(out.first?.start == 1000 && out.first?.end == end, "resetEnd \(resetEnd)")
+        }
+    }
+
     @Test func derivativesAndCounters() throws {
         let counter = Series(name: "c", start: 0, end: 50, step: 10, values: [10, 20, 5, nil, 30])
         #expect(try run("derivative", [counter]).first?.values == [nil, 10, -15, nil, nil])

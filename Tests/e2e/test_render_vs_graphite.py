@@ -34,6 +34,11 @@ QUERIES = [
     # aliasByNode reads the target at the start of a name that is no whole target.
     "aliasByNode(groupByNode(asPercent(a.{b,x}.[cd]),2,'averageSeries'),-1)", "aliasByNode(alias(a.b.c,'My Alias (x)'),0)",
     "aliasByNode(alias(a.b.c,'sumSeries(a'),0)", "aliasByNode(alias(a.b.c,'a.{b,c}.d(e'),1)",
+    # Graphite's optional parameters: a reference series for transformNull, resetEnd and alignDST for timeShift,
+    # alignToInterval for hitcount (one series each: graphite-render refetches each by its path expression).
+    "transformNull(a.b.c,-1,a.b.d)", "transformNull(a.b.*,0.5,counter.hits)", "transformNull(a.b.d,2,referenceSeries=a.b.c)",
+    "timeShift(a.b.c,'-10min',false)", "timeShift(a.b.c,'90min',false)", "timeShift(a.b.c,'5min',true,true)", "hitcount(a.b.c,'1min',true)",
+    "hitcount(counter.hits,'5min',true)", "hitcount(a.b.d,'30s',true)", "hitcount(a.b.c,'2min',alignToInterval=true)",
 ]
 
 
