@@ -166,6 +166,16 @@ public enum Functions {
     private static func divideSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let dividends = try args.seriesList(&context, "dividendSeriesList")
         let divisors = try args.seriesList(&context, "divisorSeries")
+        // No divisor at all: as Graphite, each dividend stays, named for the missing divisor, with no values.
+        if divisors.isEmpty {
+            return dividends.map { dividend in
+                var out = dividend
+                out.values = dividend.values.map { _ in nil }
+                out.name = "divideSeries(\(dividend.name),MISSING)"
+                out.pathExpression = out.name
+                return out
+            }
+        }
         guard divisors.count == 1 else { throw RenderError("divideSeries: the divisor must be exactly one series, got \(divisors.count)") }
         return dividends.map { dividend in
             let pair = normalize([dividend, divisors[0]])
@@ -375,7 +385,13 @@ public enum Functions {
 
     private static func limit(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let list = try args.seriesList(&context)
-        return Array(list.prefix(max(0, try args.integer("n"))))
+        return Array(list[..<pythonIndex(try args.integer("n"), count: list.count)])
+    }
+
+    /// Where Python's slice bound `i` falls in a list of `count`: a negative one counts from the end, and either is
+    /// clamped to the list (`list[:-1]` is all but the last; `list[-0:]` is the whole list).
+    static func pythonIndex(_ i: Int, count: Int) -> Int {
+        i < 0 ? max(0, count + max(i, -count)) : min(i, count)
     }
 
     private static func sortByName(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
@@ -397,19 +413,22 @@ public enum Functions {
     }
 
     /// The series sorted by their key, ascending and stable (ties keep their order), as graphite-render sorts
-    /// them, and n kept as `ranking` says. A series without a key (no value at all) sorts below every number,
+    /// them, and n kept as `ranking` says, as its slices `[-n:]` and `[:n]` keep them (so n = 0 keeps all of the
+    /// highest and none of the lowest, and a negative n drops from the other end). A series without a key (no value at all) sorts below every number,
     /// as None did in the Python 2 that Graphite was written for (graphite-render fails comparing it).
     private static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
-            let n = max(0, try args.integer("n", default: 1))
+            let n = try args.integer("n", default: 1)
             let ascending = list.enumerated().map { i, s in (index: i, series: s, key: key(s) ?? -.infinity) }
                 .sorted { ($0.key, $0.index) < ($1.key, $1.index) }
+            // -n would trap for the lowest Int, whose negation Python has and Swift does not.
+            let top = ascending[pythonIndex(n == .min ? .max : -n, count: ascending.count)...]
             switch ranking {
-            case .highest: return ascending.suffix(n).map(\.series)
-            case .lowest: return ascending.prefix(n).map(\.series)
+            case .highest: return top.map(\.series)
+            case .lowest: return ascending[..<pythonIndex(n, count: ascending.count)].map(\.series)
             case .highestFromTheTop:
-                return ascending.suffix(n).sorted { $0.key > $1.key || ($0.key == $1.key && $0.index < $1.index) }.map(\.series)
+                return top.sorted { $0.key > $1.key || ($0.key == $1.key && $0.index < $1.index) }.map(\.series)
             }
         }
     }

@@ -206,6 +206,14 @@ import TestSupport
         }
     }
 
+    /// Python's slice bounds, as `limit`'s `[:n]` and highestCurrent's `[-n:]` take them; expected values from
+    /// `len(list(range(5))[:i])`.
+    @Test func countsSliceAsPythonSlices() {
+        for (i, expected) in [(2, 2), (0, 0), (-1, 4), (-5, 0), (-7, 0), (7, 5), (Int.min, 0), (Int.max, 5)] {
+            #expect(Functions.pythonIndex(i, count: 5) == expected, "\(i)")
+        }
+    }
+
     @Test func derivativesAndCounters() throws {
         let counter = Series(name: "c", start: 0, end: 50, step: 10, values: [10, 20, 5, nil, 30])
         #expect(try run("derivative", [counter]).first?.values == [nil, 10, -15, nil, nil])

@@ -39,6 +39,10 @@ QUERIES = [
     "transformNull(a.b.c,-1,a.b.d)", "transformNull(a.b.*,0.5,counter.hits)", "transformNull(a.b.d,2,referenceSeries=a.b.c)",
     "timeShift(a.b.c,'-10min',false)", "timeShift(a.b.c,'90min',false)", "timeShift(a.b.c,'5min',true,true)", "hitcount(a.b.c,'1min',true)",
     "hitcount(counter.hits,'5min',true)", "hitcount(a.b.d,'30s',true)", "hitcount(a.b.c,'2min',alignToInterval=true)",
+    # Counts of 0 or below slice as Python slices (highestCurrent's [-n:], lowestCurrent's and limit's [:n]); a
+    # divisor list with no series leaves the dividend named for it and empty.
+    "highestCurrent(a.b.*,0)", "highestCurrent(a.{b,x}.[cd],-1)", "lowestCurrent(a.b.*,-1)",
+    "limit(a.b.*,-1)", "divideSeries(a.b.c,limit(a.b.d,0))",
 ]
 
 
