@@ -32,7 +32,7 @@ public struct Series: Sendable, Equatable {
         guard maxPoints < points else { return self }
         let perPoint = (points + maxPoints - 1) / maxPoints
         let secondsPerPoint = perPoint * step
-        let nudge = secondsPerPoint + floorModulo(self.start, step) - floorModulo(self.start, secondsPerPoint)
+        let nudge = secondsPerPoint + floorMod(self.start, step) - floorMod(self.start, secondsPerPoint)
         var out = self
         out.start += nudge
         let lose = nudge / step - 1
@@ -61,7 +61,6 @@ public struct Series: Sendable, Equatable {
     }
 }
 
-private func floorModulo(_ a: Int, _ b: Int) -> Int { ((a % b) + b) % b }
 
 /// The length of Python's `range(start, bound, step)` for a positive step.
 private func timestampCount(from start: Int, below bound: Int, by step: Int) -> Int {

@@ -44,6 +44,9 @@ QUERIES = [
     "highestCurrent(a.b.*,0)", "highestCurrent(a.{b,x}.[cd],-1)", "lowestCurrent(a.b.*,-1)",
     "limit(a.b.*,-1)", "divideSeries(a.b.c,limit(a.b.d,0))",
 ]
+# Over series of different steps the result ends a whole number of the common step after its start. graphite-render
+# writes these as raw text; its JSON fails on them (a float step), so they are compared as raw text only.
+RAW_ONLY = ["multiplySeries(constantLine(10),a.b.c)", "divideSeries(constantLine(2),a.b.d)"]
 
 
 def make_files(root, now):
@@ -303,7 +306,7 @@ def test_an_unknown_time_zone_is_a_400(both, zone):
         assert status == 200, got
 
 
-@pytest.mark.parametrize("query", QUERIES + ["a.b.*&rawData=true"])
+@pytest.mark.parametrize("query", QUERIES + RAW_ONLY + ["a.b.*&rawData=true"])
 def test_raw_is_graphites_text(both, query):
     """Graphite's raw text byte for byte: name, start, end and step, then every value (`None` for a null)."""
     service, tenant, graphite, now = both
