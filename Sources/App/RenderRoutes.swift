@@ -118,11 +118,18 @@ struct RenderRoutes: Sendable {
         let tree = try source.tree(tenantID: account.tenantID)
         let params = Parameters(request)
         let leavesOnly = params.first("leavesOnly") == "1"
-        var results: [String] = []
+        var results: [(query: String, paths: Set<String>)] = []
         for query in params.all("query") {
-            results += try Self.find(query, in: tree).filter { !leavesOnly || $0.isLeaf }.map(\.path)
+            let paths = try Self.find(query, in: tree).filter { !leavesOnly || $0.isLeaf }.map(\.path)
+            if !paths.isEmpty { results.append((query, Set(paths))) }
         }
-        return .json(["results": .array(Array(Set(results)).sorted().map(JSON.string))])
+        // groupByExpr: each query that matched, with its own paths (Graphite's form for it); otherwise all in one list.
+        guard params.first("groupByExpr") == "1" else {
+            return .json(["results": .array(results.reduce(into: Set<String>()) { $0.formUnion($1.paths) }.sorted().map(JSON.string))])
+        }
+        var grouped: [String: JSON] = [:]
+        for (query, paths) in results { grouped[query] = .array(paths.sorted().map(JSON.string)) }
+        return .json(["results": .object(grouped)])
     }
 
     /// Graphite's `/metrics/index.json`: the names of all the tenant's series, sorted.

@@ -420,3 +420,17 @@ def test_random_globs_render_as_graphite(both):
         if status != 200 or sorted(s["target"] for s in got) != expected:
             differing.append(f"{query}: {got if status != 200 else sorted(s['target'] for s in got)} against {expected}")
     assert not differing, "\n".join(differing[:20])
+
+
+def test_random_globs_expand_as_graphite(both):
+    """/metrics/expand, with leavesOnly and groupByExpr (each query's own paths, keyed by it) as Graphite answers."""
+    service, tenant, graphite, _ = both
+    options = [{}, {"leavesOnly": "1"}, {"groupByExpr": "1"}, {"leavesOnly": "1", "groupByExpr": "1"}]
+    differing = []
+    for n, query in enumerate(random_globs(9, GLOB_SEGMENTS + FIND_ONLY_SEGMENTS, 300)):
+        params = urllib.parse.urlencode({"query": query, **options[n % len(options)]})
+        expected = json.loads(graphite.get("/metrics/expand?" + params).data)
+        status, got, _ = service.api("GET", "/metrics/expand?" + params, cookie=tenant.cookie)
+        if status != 200 or got != expected:
+            differing.append(f"{params}: {str(got)[:150]} against {str(expected)[:150]}")
+    assert not differing, "\n".join(differing[:20])
