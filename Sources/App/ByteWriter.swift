@@ -71,7 +71,7 @@ struct ByteWriter: ~Copyable {
 
     /// A series' points, `[value,timestamp]` separated by commas, nulls left out when `dropNulls`. Room is made
     /// once for each batch of points, which one loop then writes.
-    mutating func appendPoints(_ values: [Double?], start: Int, step: Int, dropNulls: Bool) {
+    mutating func appendPoints(_ values: ArraySlice<Double?>, start: Int, step: Int, dropNulls: Bool) {
         let longestPoint = 4 + ByteCursor.longestFloat + ByteCursor.longestInteger
         var timestamps = TimestampDigits(start)
         var first = true

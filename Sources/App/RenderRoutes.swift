@@ -189,8 +189,7 @@ enum RenderFormat {
             // As graphite-render: noNullPoints writes every value that is not null, the plain form those with a
             // timestamp up to the series' end.
             let written = dropNulls ? s.values.count : s.writtenCount
-            out.appendPoints(written == s.values.count ? s.values : Array(s.values.prefix(written)),
-                             start: s.start, step: s.step, dropNulls: dropNulls)
+            out.appendPoints(s.values[..<written], start: s.start, step: s.step, dropNulls: dropNulls)
             out.append("]}")
         }
         out.append("]")

@@ -91,13 +91,13 @@ struct Arguments {
         }
     }
 
-    /// Every remaining positional argument as series (for `sumSeries(a, b, c)`).
     /// An optional series argument: nil when it is not given.
     mutating func optionalSeriesList(_ context: inout RenderContext, _ keyword: String) throws(RenderError) -> [Series]? {
         guard let e = take(keyword) else { return nil }
         return try context.evaluate(e)
     }
 
+    /// Every remaining positional argument as series (for `sumSeries(a, b, c)`).
     mutating func remainingSeries(_ context: inout RenderContext) throws(RenderError) -> [Series] {
         var all: [Series] = []
         while next < values.count {

@@ -153,15 +153,8 @@ public enum Functions {
     /// `name(a,b,...)` over the normalized (non-empty) list, spanning all of it at its common step.
     private static func combinedSeries(_ name: String, _ list: [Series], _ values: [Double?]) -> Series {
         let label = "\(name)(\(uniquePaths(list)))"
-        let (start, end) = span(list)
+        let (start, end) = normalizedSpan(list)
         return Series(name: label, pathExpression: label, start: start, end: end, step: list[0].step, values: values)
-    }
-
-    /// Where Graphite's `normalize` puts a normalized list: from the earliest start to the latest end, the end
-    /// moved back to a whole number of the common step from the start.
-    static func span(_ list: [Series]) -> (start: Int, end: Int) {
-        let start = list.reduce(Int.max) { min($0, $1.start) }, end = list.reduce(Int.min) { max($0, $1.end) }
-        return (start, end - floorMod(end - start, list[0].step))
     }
 
     /// The distinct path expressions, sorted as Python sorts strings (by code point), as Graphite names the
@@ -191,7 +184,7 @@ public enum Functions {
                 guard let a = pair[0].values[i], i < pair[1].values.count, let b = pair[1].values[i], b != 0 else { return nil }
                 return a / b
             }
-            (out.start, out.end) = span(pair)
+            (out.start, out.end) = normalizedSpan(pair)
             out.name = "divideSeries(\(dividend.name),\(divisors[0].name))"
             out.pathExpression = out.name
             return out
@@ -422,8 +415,9 @@ public enum Functions {
 
     /// The series sorted by their key, ascending and stable (ties keep their order), as graphite-render sorts
     /// them, and n kept as `ranking` says, as its slices `[-n:]` and `[:n]` keep them (so n = 0 keeps all of the
-    /// highest and none of the lowest, and a negative n drops from the other end). A series without a key (no value at all) sorts below every number,
-    /// as None did in the Python 2 that Graphite was written for (graphite-render fails comparing it).
+    /// highest and none of the lowest, and a negative n drops from the other end). A series without a key (no
+    /// value at all) sorts below every number, as None did in the Python 2 that Graphite was written for
+    /// (graphite-render fails comparing it).
     private static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)

@@ -4,6 +4,11 @@ import Foundation
 func floorDiv(_ a: Int, _ b: Int) -> Int { Int((Double(a) / Double(b)).rounded(.down)) }
 func floorMod(_ a: Int, _ b: Int) -> Int { a - floorDiv(a, b) * b }
 
+/// The length of Python's `range(start, bound, step)` for a positive step.
+func rangeCount(from start: Int, below bound: Int, by step: Int) -> Int {
+    bound <= start ? 0 : (bound - start + step - 1) / step
+}
+
 /// A Python `re.sub` replacement (`\1`, `\g<1>`) as an NSRegularExpression template (`$1`).
 func pythonTemplate(_ replace: String) -> String {
     var out = ""

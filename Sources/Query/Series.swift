@@ -22,7 +22,7 @@ public struct Series: Sendable, Equatable {
     /// How many of its values Graphite's render JSON writes: it pairs them with the timestamps
     /// `range(start, end + step, step)` through Python's `zip`, so values a function left past `end` (as
     /// `movingAverage` does over series of different steps) are not written.
-    public var writtenCount: Int { min(values.count, timestampCount(from: start, below: end + step, by: step)) }
+    public var writtenCount: Int { min(values.count, rangeCount(from: start, below: end + step, by: step)) }
 
     /// `maxDataPoints` as graphite-render applies it (its `prune_datapoints`): over the request's whole span
     /// (`start`..`end` of all series), consolidated with the series' `consolidateBy` function after nudging the
@@ -40,7 +40,7 @@ public struct Series: Sendable, Equatable {
         out.values = lose >= 0 ? Array(values.dropFirst(lose)) : Array(values.suffix(values.isEmpty ? 0 : 1))
         out = out.consolidated(by: perPoint)
         // Its timestamps run to the series' own end, as in `writtenCount`, at the consolidated step.
-        let written = timestampCount(from: out.start, below: self.end + step, by: secondsPerPoint)
+        let written = rangeCount(from: out.start, below: self.end + step, by: secondsPerPoint)
         if out.values.count > written {
             out.values.removeLast(out.values.count - written)
             out.end = out.start + written * out.step
@@ -62,10 +62,6 @@ public struct Series: Sendable, Equatable {
 }
 
 
-/// The length of Python's `range(start, bound, step)` for a positive step.
-private func timestampCount(from start: Int, below bound: Int, by step: Int) -> Int {
-    bound <= start ? 0 : (bound - start + step - 1) / step
-}
 
 enum Consolidation {
     static let names = ["average", "avg", "sum", "min", "max", "first", "last"]
@@ -103,6 +99,13 @@ func normalize(_ list: [Series]) -> [Series] {
     guard let first = list.first else { return [] }
     let step = list.dropFirst().reduce(first.step) { lcm($0, $1.step) }
     return list.map { $0.consolidated(by: step / $0.step) }
+}
+
+/// Where Graphite's `normalize` puts a normalized (non-empty) list: from the earliest start to the latest end, the
+/// end moved back to a whole number of the common step from the start.
+func normalizedSpan(_ list: [Series]) -> (start: Int, end: Int) {
+    let start = list.reduce(Int.max) { min($0, $1.start) }, end = list.reduce(Int.min) { max($0, $1.end) }
+    return (start, end - floorMod(end - start, list[0].step))
 }
 
 func lcm(_ a: Int, _ b: Int) -> Int {

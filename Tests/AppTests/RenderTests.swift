@@ -233,7 +233,7 @@ extension ResponseBody {
             for dropNulls in [false, true] {
                 let values: [Double?] = (0..<3000).map { $0 % 3 == 0 ? nil : Double($0) / 4 }
                 var text = ByteWriter(capacity: 4)
-                text.appendPoints(values, start: start, step: step, dropNulls: dropNulls)
+                text.appendPoints(values[...], start: start, step: step, dropNulls: dropNulls)
                 let points = values.enumerated().filter { !dropNulls || $1 != nil }
                 let expected = points.map { "[\($1.map { "\($0)" } ?? "null"),\(start + $0 * step)]" }.joined(separator: ",")
                 #expect(text.finish().text == expected, "\(start) by \(step), dropping nulls: \(dropNulls)")

@@ -396,41 +396,39 @@ def random_globs(seed, segments, count):
     return sorted({"g." + ".".join(rng.choice(segments) for _ in range(rng.randint(1, 3))) for _ in range(count)})
 
 
+def differences_from_graphite(both, path, queries, shape):
+    """Asks both for `path` with each of `queries` (parameter dicts); the answers whose `shape` differ, or that
+    Telewall did not answer with a 200."""
+    service, tenant, graphite, _ = both
+    differing = []
+    for query in queries:
+        params = urllib.parse.urlencode(query)
+        expected = shape(json.loads(graphite.get(f"{path}?{params}").data))
+        status, got, _ = service.api("GET", f"{path}?{params}", cookie=tenant.cookie)
+        if status != 200 or shape(got) != expected:
+            differing.append(f"{params}: {str(got if status != 200 else shape(got))[:150]} against {str(expected)[:150]}")
+    return differing
+
+
 def test_random_globs_find_as_graphite(both):
     """The names each finds (under a glob parent Graphite names nodes after the query and keeps one of a name:
     README, deliberate differences; so the names are compared, not the ids)."""
-    service, tenant, graphite, _ = both
-    differing = []
-    for query in random_globs(7, GLOB_SEGMENTS + FIND_ONLY_SEGMENTS, 400):
-        params = urllib.parse.urlencode({"query": query})
-        expected = sorted({n["text"] for n in json.loads(graphite.get("/metrics/find?" + params).data)})
-        status, got, _ = service.api("GET", "/metrics/find?" + params, cookie=tenant.cookie)
-        if status != 200 or sorted({n["text"] for n in got}) != expected:
-            differing.append(f"{query}: {got if status != 200 else sorted({n['text'] for n in got})} against {expected}")
+    queries = [{"query": q} for q in random_globs(7, GLOB_SEGMENTS + FIND_ONLY_SEGMENTS, 400)]
+    differing = differences_from_graphite(both, "/metrics/find", queries, lambda nodes: sorted({n["text"] for n in nodes}))
     assert not differing, "\n".join(differing[:20])
 
 
 def test_random_globs_render_as_graphite(both):
-    service, tenant, graphite, now = both
-    differing = []
-    for query in random_globs(8, GLOB_SEGMENTS, 400):
-        params = urllib.parse.urlencode({"target": query, "from": now - 300, "format": "json"})
-        expected = sorted(s["target"] for s in json.loads(graphite.get("/render?" + params).data))
-        status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
-        if status != 200 or sorted(s["target"] for s in got) != expected:
-            differing.append(f"{query}: {got if status != 200 else sorted(s['target'] for s in got)} against {expected}")
+    now = both[3]
+    queries = [{"target": q, "from": now - 300, "format": "json"} for q in random_globs(8, GLOB_SEGMENTS, 400)]
+    differing = differences_from_graphite(both, "/render", queries, lambda series: sorted(s["target"] for s in series))
     assert not differing, "\n".join(differing[:20])
 
 
 def test_random_globs_expand_as_graphite(both):
     """/metrics/expand, with leavesOnly and groupByExpr (each query's own paths, keyed by it) as Graphite answers."""
-    service, tenant, graphite, _ = both
     options = [{}, {"leavesOnly": "1"}, {"groupByExpr": "1"}, {"leavesOnly": "1", "groupByExpr": "1"}]
-    differing = []
-    for n, query in enumerate(random_globs(9, GLOB_SEGMENTS + FIND_ONLY_SEGMENTS, 300)):
-        params = urllib.parse.urlencode({"query": query, **options[n % len(options)]})
-        expected = json.loads(graphite.get("/metrics/expand?" + params).data)
-        status, got, _ = service.api("GET", "/metrics/expand?" + params, cookie=tenant.cookie)
-        if status != 200 or got != expected:
-            differing.append(f"{params}: {str(got)[:150]} against {str(expected)[:150]}")
+    queries = [{"query": q, **options[n % len(options)]}
+               for n, q in enumerate(random_globs(9, GLOB_SEGMENTS + FIND_ONLY_SEGMENTS, 300))]
+    differing = differences_from_graphite(both, "/metrics/expand", queries, lambda answer: answer)
     assert not differing, "\n".join(differing[:20])
