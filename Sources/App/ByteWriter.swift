@@ -69,7 +69,8 @@ struct ByteWriter: ~Copyable {
         writing(atMost: ByteCursor.longestFloat) { $0.float(v) }
     }
 
-    /// A series' points, `[value,timestamp]` separated by commas, nulls left out when `dropNulls`. Room is made
+    /// A series' points, `[value,timestamp]` separated by commas, nulls left out when `dropNulls`. A value JSON
+    /// has no number for (NaN, an infinity) is written as null but kept under `dropNulls`. Room is made
     /// once for each batch of points, which one loop then writes.
     mutating func appendPoints(_ values: ArraySlice<Double?>, start: Int, step: Int, dropNulls: Bool) {
         let longestPoint = 4 + ByteCursor.longestFloat + ByteCursor.longestInteger

@@ -111,7 +111,9 @@ public enum Functions {
         for i in values.indices {
             guard let v = values[i] else { continue }
             if seen[i] == 0 {
-                acc[i] = v
+                // Graphite's diffSeries sums the first value and the others negated from an integer 0, which
+                // turns a first -0.0 into 0.0; max and min keep it, as Python's do.
+                acc[i] = fold == .difference ? 0 + v : v
             } else {
                 switch fold {
                 case .sum, .average: acc[i] += v

@@ -240,6 +240,14 @@ extension ResponseBody {
             }
         }
 
+        // Values JSON has no number for are written as null, and kept when nulls are dropped (they are no nulls).
+        for dropNulls in [false, true] {
+            var text = ByteWriter(capacity: 4)
+            text.appendPoints([.nan, .infinity, nil, -.infinity, 2][...], start: 100, step: 10, dropNulls: dropNulls)
+            let expected = "[null,100],[null,110]," + (dropNulls ? "" : "[null,120],") + "[null,130],[2.0,140]"
+            #expect(text.finish().text == expected, "dropping nulls: \(dropNulls)")
+        }
+
         var strings = ByteWriter(capacity: 2)
         let texts = ["plain.metric_name-1", "", "quote\"back\\slash", "<script>&", "tab\tnew\nline\u{1}", "é✓"]
         for text in texts { strings.appendJSONString(text) }

@@ -159,6 +159,22 @@ import TestSupport
         #expect(out.first?.values == [11, 3.5, 36] && out.first?.step == 20 && out.first?.name == "sumSeries(a,b)")
     }
 
+    /// Python's sum starts from an integer 0, and 0 + -0.0 is 0.0: Graphite's sums, averages and differences
+    /// never give -0.0, while max and min return the value they keep, -0.0 included.
+    @Test func signsOfZeroAsPythonsSumAndMaxLeaveThem() throws {
+        let negative = Series(name: "n", start: 1000, end: 1040, step: 10, values: [-0.0, -0.0, 0.0, nil])
+        let positive = Series(name: "p", start: 1000, end: 1040, step: 10, values: [0.0, nil, -0.0, -0.0])
+        func signs(_ f: String, _ list: [Series]) throws -> [FloatingPointSign?] {
+            try run(f, list).first!.values.map { $0?.sign }
+        }
+        #expect(try signs("diffSeries", [negative, positive]) == [.plus, .plus, .plus, .plus])
+        #expect(try signs("diffSeries", [negative]) == [.plus, .plus, .plus, nil])
+        #expect(try signs("sumSeries", [negative]) == [.plus, .plus, .plus, nil])
+        #expect(try signs("averageSeries", [negative, positive]) == [.plus, .plus, .plus, .plus])
+        #expect(try signs("maxSeries", [negative, positive]) == [.minus, .minus, .plus, .minus])
+        #expect(try signs("minSeries", [positive, negative]) == [.plus, .minus, .minus, .minus])
+    }
+
     /// Graphite's JSON pairs a series' values with the timestamps `range(start, end + step, step)` through
     /// `zip`; `maxDataPoints` does the same at the consolidated step after its nudge (`prune_datapoints`).
     @Test func valuesPastAnEndAreNotWritten() {

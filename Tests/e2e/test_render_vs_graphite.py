@@ -75,6 +75,24 @@ def make_files(root, now):
         whisper.update_many(path, points)
 
 
+# Values at the edges of a double under `z`: signed zeros, infinities, NaN, the largest and the smallest, whole
+# numbers past 2^53; each series draws from its own list.
+SPECIAL_VALUES = {
+    "zero": [0.0], "negzero": [-0.0, 0.0], "big": [1e300, -1e300, 1.7e308, 5.0], "tiny": [1e-5, 3e-310, 1e-300, -2.5e-7],
+    "whole": [2.0**53, 1e16, 1.2345678901234568e17, 1e15 + 0.5, -9007199254740993.0], "inf": [math.inf, -math.inf, 1.0, 2.0],
+    "nan": [math.nan, 1.0, 2.0], "mixed": [1e-5, 1e300, math.inf, 0.0, -0.0, 7.25, 1e16, math.nan],
+}
+
+
+def make_special_files(root, now):
+    rng = random.Random(3)
+    os.makedirs(os.path.join(root, "z"), exist_ok=True)
+    for name, values in SPECIAL_VALUES.items():
+        path = os.path.join(root, "z", name + ".wsp")
+        whisper.create(path, [(10, 600), (60, 1000)], xFilesFactor=0.3)
+        whisper.update_many(path, [(now - i * 10, rng.choice(values)) for i in range(150) if rng.random() > 0.15])
+
+
 # Names for the glob tree under `g`: letters of both cases, digits, '-' and '_', one character and several.
 GLOB_NAMES = ["a", "b", "ab", "ba", "abc", "a-b", "a_b", "x1", "1x", "A", "aB", "zz", "a1b2", "-", "_", "b-a"]
 
@@ -100,6 +118,7 @@ def both():
     now = int(time.time()) // 60 * 60
     make_files(root, now)
     make_glob_tree(root, now)
+    make_special_files(root, now)
     index = os.path.join(s.data, "graphite-index")
     config = os.path.join(s.data, "graphite-render.yaml")
     with open(config, "w") as f:
@@ -334,6 +353,45 @@ def test_formats_telewall_does_not_write_are_a_400(both):
     for format in ["png", "svg", "pickle", "JSON"]:
         status, answer, _ = service.api("GET", f"/render?target=a.b.c&format={format}", cookie=tenant.cookie)
         assert status == 400 and answer["error"]["code"] == "bad_parameter" and format in answer["error"]["message"]
+
+
+SPECIAL_QUERIES = [
+    "z.*", "sumSeries(z.*)", "averageSeries(z.{inf,nan,mixed})", "diffSeries(z.negzero,z.zero)", "diffSeries(z.negzero)",
+    "diffSeries(scale(z.zero,-1),z.zero)", "maxSeries(z.negzero,z.zero)", "minSeries(z.zero,z.negzero)",
+    "multiplySeries(z.big,z.big)", "multiplySeries(z.tiny,z.tiny)", "divideSeries(z.big,z.tiny)", "divideSeries(z.whole,z.zero)",
+    "asPercent(z.{big,mixed})", "asPercent(z.inf,z.nan)", "scale(z.big,10)", "offset(z.whole,0.5)", "absolute(z.mixed)",
+    "derivative(z.inf)", "nonNegativeDerivative(z.mixed)", "perSecond(z.big)", "integral(z.{nan,big})", "movingAverage(z.*,3)",
+    "movingAverage(z.mixed,'1min')", "summarize(z.*,'1min','avg')", "summarize(z.{nan,inf},'1min','max')", "hitcount(z.mixed,'1min')",
+    "keepLastValue(z.nan)", "transformNull(z.inf,-1.5)", "highestCurrent(z.*,3)",
+    "lowestCurrent(z.*,2)", "groupByNode(z.*,0,'sumSeries')", "consolidateBy(z.mixed,'max')",
+]
+
+
+def strict_json(text):
+    """JSON as RFC 8259 has it: graphite-render writes NaN and Infinity, which are not JSON."""
+    return json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} is no JSON"))
+
+
+@pytest.mark.parametrize("query", SPECIAL_QUERIES)
+def test_values_at_the_edges_of_a_double_as_graphite(both, query):
+    """Values compared as elsewhere. Where JSON has no number, Telewall writes null and graphite-render writes NaN
+    and Infinity, which are no JSON (README: deliberate differences); so theirs is read as null. The raw text
+    (Python's str of each value: nan, inf, -0.0, 1e+300) is compared byte for byte."""
+    service, tenant, graphite, now = both
+    params = {"target": query, "from": now - 1200, "until": now - 60}
+    status, body, _ = service.request("GET", "/render?" + urllib.parse.urlencode({**params, "format": "json"}), headers={"Cookie": tenant.cookie})
+    assert status == 200, body
+    got = strict_json(body)
+    expected = json.loads(graphite.get("/render?" + urllib.parse.urlencode({**params, "format": "json"})).data,
+                          parse_constant=lambda token: None)
+    assert [s["target"] for s in got] == [s["target"] for s in expected]
+    for ours, theirs in zip(got, expected):
+        assert [p[1] for p in ours["datapoints"]] == [p[1] for p in theirs["datapoints"]], ours["target"]
+        bad = [(p[1], p[0], q[0]) for p, q in zip(ours["datapoints"], theirs["datapoints"]) if not close(p[0], q[0])]
+        assert not bad, (ours["target"], bad[:5])
+    raw = urllib.parse.urlencode({**params, "format": "raw"})
+    status, ours, _ = service.request("GET", "/render?" + raw, headers={"Cookie": tenant.cookie})
+    assert status == 200 and ours.decode() == graphite.get("/render?" + raw).data.decode()
 
 
 # Random compositions: every function of SPEC 5.1 but timeShift (graphite-render re-evaluates each series'
