@@ -94,11 +94,17 @@ enum Consolidation {
     }
 }
 
-/// Graphite's `normalize`: every series consolidated to the least common multiple of their steps.
+/// Graphite's `normalize`: every series consolidated to the least common multiple of their steps. Each keeps
+/// its end, as Graphite's `consolidate` leaves it: the span of the result (`normalizedSpan`) runs to the latest of
+/// them, not to where a last, partial group of values would end.
 func normalize(_ list: [Series]) -> [Series] {
     guard let first = list.first else { return [] }
     let step = list.dropFirst().reduce(first.step) { lcm($0, $1.step) }
-    return list.map { $0.consolidated(by: step / $0.step) }
+    return list.map { series in
+        var consolidated = series.consolidated(by: step / series.step)
+        consolidated.end = series.end
+        return consolidated
+    }
 }
 
 /// Where Graphite's `normalize` puts a normalized (non-empty) list: from the earliest start to the latest end, the
