@@ -322,6 +322,38 @@ import TestSupport
             }
         }
     }
+
+    /// What a Python call of the Graphite function refuses is a 400, not silently ignored: an argument past its
+    /// last parameter, a keyword it does not have, a parameter given twice. A function whose last parameter takes
+    /// many takes any number.
+    @Test func argumentsNoParameterTakesAreRefused() throws {
+        let series = [Series(name: "web.a", start: 1000, end: 1060, step: 10, values: [1, 2, 3, 4, 5, 6])]
+        func message(_ target: String) -> String? {
+            var context = RenderContext(tree: FakeTree.tree(series), from: 1000, until: 1060) { path, _, _ in series.first { $0.name == path } }
+            do {
+                _ = try context.evaluate(try ExpressionParser.parse(target))
+                return nil
+            } catch let error as RenderError {
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        let refused = [
+            "scale(web.a,2,3)": "scale: takes at most 2 arguments, 3 given",
+            "absolute(web.a,web.a)": "absolute: takes at most 1 arguments, 2 given",
+            "constantLine(1,2)": "constantLine: takes at most 1 arguments, 2 given",
+            "summarize(web.a,'1min','sum',false,1)": "summarize: takes at most 4 arguments, 5 given",
+            "scale(web.a,factr=2)": "scale: has no parameter 'factr'",
+            "scale(web.a,2,factor=3)": "scale: 'factor' is given twice",
+            "sumSeries(scale(web.a,1,1))": "scale: takes at most 2 arguments, 3 given",
+        ]
+        for (target, expected) in refused { #expect(message(target) == expected, "\(target)") }
+        for target in ["sumSeries(web.a,web.a,web.a,web.a)", "aliasByNode(web.a,0,1,0,1)", "scale(web.a,factor=2)",
+                       "summarize(web.a,'1min',alignToFrom=true,func='max')", "group()", "sumSeries(web.a)"] {
+            #expect(message(target) == nil, "\(target)")
+        }
+    }
 }
 
 /// A metric tree made of the given series names, in a temporary directory.
