@@ -44,29 +44,11 @@ public struct RenderContext {
             }
         case .call(let name, let arguments, let keywords):
             guard let function = Functions.table[name] else { throw RenderError("unknown function \(name)") }
-            try Self.check(name, arguments.count, keywords.keys)
+            try Functions.checkCall(name, positional: arguments.count, keywords: keywords.keys)
             var args = Arguments(name: name, values: arguments, keywords: keywords)
             return try function(&self, &args)
         case .string, .number, .bool:
             throw RenderError("a target must be a series or a function call")
-        }
-    }
-}
-
-extension RenderContext {
-    /// Refuses what a Python call of the Graphite function would refuse, rather than ignoring it: more positional
-    /// arguments than its parameters (unless its last takes many), a keyword that names none of them, or one that
-    /// names a parameter a positional argument already gave.
-    static func check(_ name: String, _ positional: Int, _ keywords: Dictionary<String, TargetExpression>.Keys) throws(RenderError) {
-        guard let parameters = Functions.signatures[name]?.parameters else { return }
-        if positional > parameters.count && parameters.last?.multiple != true {
-            throw RenderError("\(name): takes at most \(parameters.count) arguments, \(positional) given")
-        }
-        for keyword in keywords.sorted() {
-            guard let index = parameters.firstIndex(where: { $0.name == keyword }) else {
-                throw RenderError("\(name): has no parameter '\(keyword)'")
-            }
-            if index < positional { throw RenderError("\(name): '\(keyword)' is given twice") }
         }
     }
 }

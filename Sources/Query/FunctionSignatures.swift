@@ -36,6 +36,22 @@ extension Functions {
         (name, FunctionSignature(name: name, group: group, description: description, parameters: parameters))
     }
 
+    /// Refuses what a Python call of the Graphite function would refuse, rather than ignoring it: more positional
+    /// arguments than its parameters (unless its last takes many), a keyword that names none of them, or one that
+    /// names a parameter a positional argument already gave.
+    static func checkCall(_ name: String, positional: Int, keywords: some Collection<String>) throws(RenderError) {
+        guard let parameters = signatures[name]?.parameters else { return }
+        if positional > parameters.count && parameters.last?.multiple != true {
+            throw RenderError("\(name): takes at most \(parameters.count) arguments, \(positional) given")
+        }
+        for keyword in keywords.sorted() {
+            guard let index = parameters.firstIndex(where: { $0.name == keyword }) else {
+                throw RenderError("\(name): has no parameter '\(keyword)'")
+            }
+            if index < positional { throw RenderError("\(name): '\(keyword)' is given twice") }
+        }
+    }
+
     /// Every function of `table`, described (a test holds the two lists equal).
     public static let signatures: [String: FunctionSignature] = Dictionary(uniqueKeysWithValues: [
         signature("sumSeries", "Combine", "Adds the series point by point; nulls are left out.", [lists]),
