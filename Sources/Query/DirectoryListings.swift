@@ -1,6 +1,7 @@
 import Glibc
 import Posix
 import Synchronization
+import Whisper
 
 /// The metric tree's directory listings, kept while the directory's modification time says they are current.
 /// A listing taken less than `racyWindow` after that time is not trusted (a change within the same clock tick
@@ -18,7 +19,8 @@ final class DirectoryListings: Sendable {
     private static let maxDirectories = 50_000
     private let listings = Mutex<[String: Listing]>([:])
 
-    /// The series (`*.wsp`, without the suffix) and subdirectories of `dir`, sorted by name; no dot-files.
+    /// The series (`*.wsp`, without the suffix) and subdirectories of `dir`, sorted by name; no dot-files, and no
+    /// names a series cannot have (`SeriesPaths.isSegment`: files copied in by hand), which render could not read.
     func children(of dir: String) -> Children {
         var info = stat()
         guard stat(dir, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return [] }
@@ -36,9 +38,9 @@ final class DirectoryListings: Sendable {
 
     private static func read(_ dir: String) -> Children {
         File.listDirectory(dir).compactMap { entry -> (String, Bool)? in
-            if entry.name.hasPrefix(".") { return nil }
-            if entry.isDirectory { return (entry.name, false) }
-            return entry.name.hasSuffix(".wsp") ? (String(entry.name.dropLast(4)), true) : nil
+            if entry.isDirectory { return SeriesPaths.isSegment(entry.name[...]) ? (entry.name, false) : nil }
+            guard entry.name.hasSuffix(".wsp"), case let stem = entry.name.dropLast(4), SeriesPaths.isSegment(stem) else { return nil }
+            return (String(stem), true)
         }.sorted { $0.0 < $1.0 }
     }
 }

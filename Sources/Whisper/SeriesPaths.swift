@@ -71,13 +71,23 @@ public struct SeriesPaths: Sendable {
             if b == UInt8(ascii: ".") {
                 guard previous != UInt8(ascii: ".") else { return .emptySegment }
                 segments += 1
-            } else if !(isLowerAlphanumeric(b) || (b >= 65 && b <= 90) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")) {
+            } else if !isNameByte(b) {
                 return .character
             }
             previous = b
         }
         guard previous != UInt8(ascii: ".") else { return .emptySegment }
         return segments <= maxSegments ? nil : .segments
+    }
+
+    /// Whether `name` can be one segment of a series name (a directory or a file's stem in a tenant's tree):
+    /// a name of other characters is no series Telewall reads, so the tree does not list it.
+    public static func isSegment(_ name: Substring) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(isNameByte)
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        isLowerAlphanumeric(b) || (b >= 65 && b <= 90) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
     }
 
     private static func isLowerAlphanumeric(_ b: UInt8) -> Bool {
