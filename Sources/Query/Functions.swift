@@ -401,8 +401,30 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let natural = try args.bool("natural", default: false)
         let reverse = try args.bool("reverse", default: false)
-        let sorted = list.sorted { natural ? $0.name.localizedStandardCompare($1.name) == .orderedAscending : $0.name < $1.name }
-        return reverse ? sorted.reversed() : sorted
+        let keys = list.map { Array((natural ? paddedName($0.name) : $0.name).unicodeScalars) }
+        // Python's sort: by code point, stable, and with `reverse` still stable (equal names keep their order).
+        let order = keys.indices.sorted { a, b in
+            reverse ? keys[b].lexicographicallyPrecedes(keys[a]) : keys[a].lexicographicallyPrecedes(keys[b])
+        }
+        return order.map { list[$0] }
+    }
+
+    /// Graphite's key for a natural sort: every run of digits as its number written with at least ten digits
+    /// (`server2` is `server0000000002`, `a007` is `a0000000007`), the rest as it is.
+    static func paddedName(_ name: String) -> String {
+        var out = ""
+        var digits = ""
+        func flush() {
+            guard !digits.isEmpty else { return }
+            let number = digits.drop { $0 == "0" }
+            out += String(repeating: "0", count: max(0, 10 - max(1, number.count))) + (number.isEmpty ? "0" : number)
+            digits = ""
+        }
+        for character in name {
+            if character.isASCII && character.isNumber { digits.append(character) } else { flush(); out.append(character) }
+        }
+        flush()
+        return out
     }
 
     /// Which n series a ranking keeps, and in what order.

@@ -224,6 +224,19 @@ import TestSupport
 
     /// Python's slice bounds, as `limit`'s `[:n]` and highestCurrent's `[-n:]` take them; expected values from
     /// `len(list(range(5))[:i])`.
+    /// graphite-web's `reverse` is Python's `sort(reverse=True)`: still stable, so equal names keep their order.
+    /// Natural order pads digit runs to ten digits, then compares code points (Graphite's `paddedName`).
+    @Test func sortByNameReversesStablyAndPadsDigits() throws {
+        func alias(_ s: Series, _ name: String) -> TargetExpression {
+            .call(name: "alias", arguments: [.path(s.name), .string(name)], keywords: [:])
+        }
+        let list = TargetExpression.call(name: "group", arguments: [alias(a, "x"), alias(b, "y"), alias(b, "x")], keywords: [:])
+        let out = try call("sortByName", [list, .bool(false), .bool(true)], over: [a, b])
+        #expect(out.map(\.name) == ["y", "x", "x"] && out[1].step == a.step && out[2].step == b.step)
+        #expect(Functions.paddedName("server2") == "server0000000002" && Functions.paddedName("a007b0") == "a0000000007b0000000000")
+        #expect(Functions.paddedName("x12345678901234567890") == "x12345678901234567890")
+    }
+
     @Test func countsSliceAsPythonSlices() {
         for (i, expected) in [(2, 2), (0, 0), (-1, 4), (-5, 0), (-7, 0), (7, 5), (Int.min, 0), (Int.max, 5)] {
             #expect(Functions.pythonIndex(i, count: 5) == expected, "\(i)")

@@ -43,6 +43,11 @@ QUERIES = [
     # divisor list with no series leaves the dividend named for it and empty.
     "highestCurrent(a.b.*,0)", "highestCurrent(a.{b,x}.[cd],-1)", "lowestCurrent(a.b.*,-1)",
     "limit(a.b.*,-1)", "divideSeries(a.b.c,limit(a.b.d,0))",
+    # Natural order as Graphite's: digit runs padded to ten digits, then code points (capitals before lower case,
+    # digits before '_').
+    "sortByName(group(alias(a.b.c,'server10'),alias(a.b.d,'server9'),alias(slow.e,'Server1'),alias(counter.hits,'server_0'),alias(a.b,'server007x')),true)",
+    "sortByName(group(alias(a.b.c,'b2'),alias(a.b.d,'B10'),alias(slow.e,'b02'),alias(counter.hits,'a12345678901234567890')),natural=true)",
+    "sortByName(group(alias(a.b.c,'b2'),alias(a.b.d,'B10'),alias(slow.e,'b-1')))",
 ]
 # Over series of different steps the result ends a whole number of the common step after its start, counted from
 # the latest end of the series before they were consolidated (a last, partial group does not move it).
