@@ -38,7 +38,7 @@ final class DirectoryListings: Sendable {
 
     private static func read(_ dir: String) -> Children {
         File.listDirectory(dir).compactMap { entry -> (String, Bool)? in
-            if entry.isDirectory { return SeriesPaths.isSegment(entry.name[...]) ? (entry.name, false) : nil }
+            if entry.isDirectory { return SeriesPaths.isSegment(entry.name) ? (entry.name, false) : nil }
             guard entry.name.hasSuffix(".wsp"), case let stem = entry.name.dropLast(4), SeriesPaths.isSegment(stem) else { return nil }
             return (String(stem), true)
         }.sorted { $0.0 < $1.0 }

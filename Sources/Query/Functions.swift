@@ -162,7 +162,7 @@ public enum Functions {
     /// The distinct path expressions, sorted as Python sorts strings (by code point), as Graphite names the
     /// result of sumSeries and its kin: `sumSeries(a.b.d,a.b.c)` is `sumSeries(a.b.c,a.b.d)`.
     static func uniquePaths(_ list: [Series]) -> String {
-        Set(list.map(\.pathExpression)).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }.joined(separator: ",")
+        Set(list.map(\.pathExpression)).sorted { $0.precedesAsPython($1) }.joined(separator: ",")
     }
 
     private static func divideSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
@@ -401,11 +401,9 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let natural = try args.bool("natural", default: false)
         let reverse = try args.bool("reverse", default: false)
-        let keys = list.map { Array((natural ? paddedName($0.name) : $0.name).unicodeScalars) }
+        let keys = list.map { natural ? paddedName($0.name) : $0.name }
         // Python's sort: by code point, stable, and with `reverse` still stable (equal names keep their order).
-        let order = keys.indices.sorted { a, b in
-            reverse ? keys[b].lexicographicallyPrecedes(keys[a]) : keys[a].lexicographicallyPrecedes(keys[b])
-        }
+        let order = keys.indices.sorted { a, b in reverse ? keys[b].precedesAsPython(keys[a]) : keys[a].precedesAsPython(keys[b]) }
         return order.map { list[$0] }
     }
 
@@ -416,8 +414,9 @@ public enum Functions {
         var digits = ""
         func flush() {
             guard !digits.isEmpty else { return }
-            let number = digits.drop { $0 == "0" }
-            out += String(repeating: "0", count: max(0, 10 - max(1, number.count))) + (number.isEmpty ? "0" : number)
+            let significant = digits.drop { $0 == "0" }
+            let number = significant.isEmpty ? "0" : String(significant)
+            out += String(repeating: "0", count: max(0, 10 - number.count)) + number
             digits = ""
         }
         for character in name {

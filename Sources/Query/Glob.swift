@@ -255,7 +255,7 @@ public struct MetricTree: Sendable {
                 if entry.isLeaf { names.append(full) } else { pending.append((dir + "/" + entry.name, full)) }
             }
         }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return names.sorted { $0.precedesAsPython($1) }
     }
 
     /// The series (leaves) a path glob names.

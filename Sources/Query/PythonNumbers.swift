@@ -9,6 +9,11 @@ func rangeCount(from start: Int, below bound: Int, by step: Int) -> Int {
     bound <= start ? 0 : (bound - start + step - 1) / step
 }
 
+extension StringProtocol {
+    /// Python's `<` on strings: by code point, which UTF-8's byte order keeps.
+    func precedesAsPython(_ other: some StringProtocol) -> Bool { utf8.lexicographicallyPrecedes(other.utf8) }
+}
+
 /// A Python `re.sub` replacement (`\1`, `\g<1>`) as an NSRegularExpression template (`$1`).
 func pythonTemplate(_ replace: String) -> String {
     var out = ""

@@ -39,16 +39,14 @@ public struct Series: Sendable, Equatable {
         // Python's `del values[:n]` with n = -1 keeps only the last value.
         out.values = lose >= 0 ? Array(values.dropFirst(lose)) : Array(values.suffix(values.isEmpty ? 0 : 1))
         out = out.consolidated(by: perPoint)
-        // Its timestamps run to the series' own end, as in `writtenCount`, at the consolidated step.
+        // Its timestamps run to the series' own end at the original step, then go on at the consolidated one.
         let written = rangeCount(from: out.start, below: self.end + step, by: secondsPerPoint)
-        if out.values.count > written {
-            out.values.removeLast(out.values.count - written)
-            out.end = out.start + written * out.step
-        }
+        if out.values.count > written { out.values.removeLast(out.values.count - written) }
         return out
     }
 
-    /// Consolidates `perPoint` values into one, as Graphite's TimeSeries.consolidate does.
+    /// Consolidates `perPoint` values into one, as Graphite's TimeSeries.consolidate does. The end stays where it
+    /// was, as there: a last, partial group does not move it (so `normalizedSpan` ends where Graphite's does).
     func consolidated(by perPoint: Int, method: String? = nil) -> Series {
         guard perPoint > 1 else { return self }
         var out = self
@@ -56,12 +54,9 @@ public struct Series: Sendable, Equatable {
             Consolidation.apply(method ?? consolidation, values[i..<min(i + perPoint, values.count)])
         }
         out.step = step * perPoint
-        out.end = out.start + out.values.count * out.step
         return out
     }
 }
-
-
 
 enum Consolidation {
     static let names = ["average", "avg", "sum", "min", "max", "first", "last"]
@@ -94,17 +89,11 @@ enum Consolidation {
     }
 }
 
-/// Graphite's `normalize`: every series consolidated to the least common multiple of their steps. Each keeps
-/// its end, as Graphite's `consolidate` leaves it: the span of the result (`normalizedSpan`) runs to the latest of
-/// them, not to where a last, partial group of values would end.
+/// Graphite's `normalize`: every series consolidated to the least common multiple of their steps.
 func normalize(_ list: [Series]) -> [Series] {
     guard let first = list.first else { return [] }
     let step = list.dropFirst().reduce(first.step) { lcm($0, $1.step) }
-    return list.map { series in
-        var consolidated = series.consolidated(by: step / series.step)
-        consolidated.end = series.end
-        return consolidated
-    }
+    return list.map { $0.consolidated(by: step / $0.step) }
 }
 
 /// Where Graphite's `normalize` puts a normalized (non-empty) list: from the earliest start to the latest end, the

@@ -82,7 +82,7 @@ public struct SeriesPaths: Sendable {
 
     /// Whether `name` can be one segment of a series name (a directory or a file's stem in a tenant's tree):
     /// a name of other characters is no series Telewall reads, so the tree does not list it.
-    public static func isSegment(_ name: Substring) -> Bool {
+    public static func isSegment(_ name: some StringProtocol) -> Bool {
         !name.isEmpty && name.utf8.allSatisfy(isNameByte)
     }
 

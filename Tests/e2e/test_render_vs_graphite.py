@@ -144,13 +144,21 @@ def close(a, b):
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
+def strict_json(text):
+    """JSON as RFC 8259 has it: graphite-render writes NaN and Infinity, which are not JSON."""
+    return json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} is no JSON"))
+
+
 def compare(both, query, **extra):
-    """Renders `query` from both servers and compares names, timestamps and values."""
+    """Renders `query` from both servers and compares names, timestamps and values. Where JSON has no number,
+    Telewall writes null and graphite-render NaN or Infinity, which are no JSON (README: deliberate differences);
+    theirs is read as null, and Telewall's must be JSON."""
     service, tenant, graphite, now = both
     params = urllib.parse.urlencode({"target": query, "from": now - 1200, "until": now - 60, "format": "json", **extra})
-    expected = json.loads(graphite.get("/render?" + params).data)
-    status, got, _ = service.api("GET", "/render?" + params, cookie=tenant.cookie)
-    assert status == 200, got
+    expected = json.loads(graphite.get("/render?" + params).data, parse_constant=lambda token: None)
+    status, body, _ = service.request("GET", "/render?" + params, headers={"Cookie": tenant.cookie})
+    assert status == 200, body
+    got = strict_json(body)
     assert [s["target"] for s in got] == [s["target"] for s in expected]
     for ours, theirs in zip(got, expected):
         assert [p[1] for p in ours["datapoints"]] == [p[1] for p in theirs["datapoints"]], ours["target"]
@@ -375,28 +383,13 @@ SPECIAL_QUERIES = [
 ]
 
 
-def strict_json(text):
-    """JSON as RFC 8259 has it: graphite-render writes NaN and Infinity, which are not JSON."""
-    return json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} is no JSON"))
-
-
 @pytest.mark.parametrize("query", SPECIAL_QUERIES)
 def test_values_at_the_edges_of_a_double_as_graphite(both, query):
-    """Values compared as elsewhere. Where JSON has no number, Telewall writes null and graphite-render writes NaN
-    and Infinity, which are no JSON (README: deliberate differences); so theirs is read as null. The raw text
-    (Python's str of each value: nan, inf, -0.0, 1e+300) is compared byte for byte."""
+    """Values compared as elsewhere (`compare`: NaN and Infinity, which graphite-render writes, read as the null
+    Telewall writes). The raw text (Python's str of each value: nan, inf, -0.0, 1e+300) byte for byte."""
     service, tenant, graphite, now = both
+    compare(both, query)
     params = {"target": query, "from": now - 1200, "until": now - 60}
-    status, body, _ = service.request("GET", "/render?" + urllib.parse.urlencode({**params, "format": "json"}), headers={"Cookie": tenant.cookie})
-    assert status == 200, body
-    got = strict_json(body)
-    expected = json.loads(graphite.get("/render?" + urllib.parse.urlencode({**params, "format": "json"})).data,
-                          parse_constant=lambda token: None)
-    assert [s["target"] for s in got] == [s["target"] for s in expected]
-    for ours, theirs in zip(got, expected):
-        assert [p[1] for p in ours["datapoints"]] == [p[1] for p in theirs["datapoints"]], ours["target"]
-        bad = [(p[1], p[0], q[0]) for p, q in zip(ours["datapoints"], theirs["datapoints"]) if not close(p[0], q[0])]
-        assert not bad, (ours["target"], bad[:5])
     raw = urllib.parse.urlencode({**params, "format": "raw"})
     status, ours, _ = service.request("GET", "/render?" + raw, headers={"Cookie": tenant.cookie})
     assert status == 200 and ours.decode() == graphite.get("/render?" + raw).data.decode()
