@@ -69,9 +69,9 @@ struct ByteWriter: ~Copyable {
         writing(atMost: ByteCursor.longestFloat) { $0.float(v) }
     }
 
-    /// A series' points, `[value,timestamp]` separated by commas, nulls left out when `dropNulls`. A value JSON
-    /// has no number for (NaN, an infinity) is written as null but kept under `dropNulls`. Room is made
-    /// once for each batch of points, which one loop then writes.
+    /// A series' points, `[value,timestamp]` separated by commas. A value JSON has no number for (NaN, an
+    /// infinity) is written as null; `dropNulls` leaves out every point that would be written as null. Room is
+    /// made once for each batch of points, which one loop then writes.
     mutating func appendPoints(_ values: ArraySlice<Double?>, start: Int, step: Int, dropNulls: Bool) {
         let longestPoint = 4 + ByteCursor.longestFloat + ByteCursor.longestInteger
         var timestamps = TimestampDigits(start)
@@ -82,7 +82,7 @@ struct ByteWriter: ~Copyable {
                 writing(atMost: (end - batch) * longestPoint) { cursor in
                     for value in points[batch..<end] {
                         defer { timestamps.advance(by: step) }
-                        if dropNulls && value == nil { continue }
+                        if dropNulls && !(value?.isFinite ?? false) { continue }
                         if !first { cursor.byte(UInt8(ascii: ",")) }
                         first = false
                         cursor.byte(UInt8(ascii: "["))

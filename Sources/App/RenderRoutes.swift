@@ -73,8 +73,10 @@ struct RenderRoutes: Sendable {
             series = SeriesSource.consolidate(series, maxDataPoints: max(0, pythonInt(limit)))
         }
         let dropNulls = params.first("noNullPoints").map { $0 == "true" || $0 == "1" } ?? false
-        // noNullPoints leaves out series that have no value at all, as Graphite does.
-        if dropNulls { series = series.filter { $0.values.contains { $0 != nil } } }
+        // noNullPoints leaves out every point JSON would write as null (graphite-web 1.1 leaves out None and NaN;
+        // an infinity, which it writes as 1e9999, is null here), and then a series with no point left, as Graphite
+        // does. After maxDataPoints, as in graphite-web 1.1 (graphite-render ignores noNullPoints under it).
+        if dropNulls { series = series.filter { $0.values.contains { $0?.isFinite == true } } }
         return .json(body: RenderFormat.json(series, dropNulls: dropNulls))
     }
 

@@ -242,6 +242,42 @@ def test_max_data_points_and_no_null_points_as_graphite(both, query, extra):
     compare(both, query, **extra)
 
 
+def without_null_points(answer):
+    """graphite-web 1.1's noNullPoints applied to a JSON answer read with NaN and Infinity as None: every point
+    without a value left out, then every series with no point left."""
+    kept = [{**s, "datapoints": [p for p in s["datapoints"] if p[0] is not None]} for s in answer]
+    return [s for s in kept if s["datapoints"]]
+
+
+@pytest.mark.parametrize("query,max_points", [
+    ("a.b.*", 5), ("a.{b,x}.[cd]", 13), ("sumSeries(a.b.*)", 2), ("group(a.b.c,slow.e)", 7), ("a.b.c", 1),
+    # Division by zero is None in Graphite: a series of nulls only, which is left out.
+    ("divideSeries(a.b.c,z.zero)", None), ("group(divideSeries(a.b.c,z.zero),a.b.d)", 40), ("z.*", 9), ("z.*", None), ("sumSeries(z.{nan,inf})", None),
+    ("group(z.nan,a.b.c)", 300),
+])
+def test_no_null_points_leaves_out_what_json_writes_as_null(both, query, max_points):
+    """graphite-web 1.1 leaves out None and NaN under noNullPoints, after maxDataPoints when both are given
+    (graphite-render ignores noNullPoints then, and keeps NaN). Telewall writes an infinity as null (graphite-web
+    as 1e9999), so it leaves that out too: no null under noNullPoints. The expected answer is graphite-render's
+    (with maxDataPoints when given) with those points, then empty series, taken out here."""
+    service, tenant, graphite, now = both
+    params = {"target": query, "from": now - 1200, "until": now - 60, "format": "json"}
+    if max_points:
+        params["maxDataPoints"] = max_points
+    else:
+        params["noNullPoints"] = "true"
+    theirs = json.loads(graphite.get("/render?" + urllib.parse.urlencode(params)).data, parse_constant=lambda token: None)
+    expected = without_null_points(theirs)
+    status, body, _ = service.request("GET", "/render?" + urllib.parse.urlencode({**params, "noNullPoints": "true"}),
+                                      headers={"Cookie": tenant.cookie})
+    assert status == 200, body
+    got = strict_json(body)
+    assert [s["target"] for s in got] == [s["target"] for s in expected]
+    for ours, wanted in zip(got, expected):
+        assert [p[1] for p in ours["datapoints"]] == [p[1] for p in wanted["datapoints"]], ours["target"]
+        assert all(close(p[0], q[0]) for p, q in zip(ours["datapoints"], wanted["datapoints"])), ours["target"]
+
+
 @pytest.mark.parametrize("query,extra", [
     ("a.b.c", {}), ("a.b.*", {"maxDataPoints": 5, "noNullPoints": "true"}), ("group(a.b.c,slow.e)", {}),
     ("scale(a.b.c,2.5)", {}), ("alias(a.b.c,'quoted, \"name\"')", {}), ("scale(constantLine(3),3001002003004005)", {}),
