@@ -5,7 +5,11 @@ import Posix
 public enum Functions {
     typealias Function = @Sendable (inout RenderContext, inout Arguments) throws(RenderError) -> [Series]
 
-    static let table: [String: Function] = [
+    /// Every function a target may call: SPEC 5.1's and the others Grafana dashboards use often.
+    static let table: [String: Function] = specTable.merging(filterTable) { spec, _ in spec }
+
+    /// The functions SPEC 5.1 names.
+    private static let specTable: [String: Function] = [
         "sumSeries": fold("sumSeries", .sum),
         "averageSeries": fold("averageSeries", .average),
         "maxSeries": fold("maxSeries", .max),
@@ -32,9 +36,9 @@ public enum Functions {
         "group": { context, args throws(RenderError) in try args.remainingSeries(&context) },
         "limit": limit,
         "sortByName": sortByName,
-        "highestCurrent": rank(.highest) { $0.values.last { $0 != nil } ?? nil },
-        "lowestCurrent": rank(.lowest) { $0.values.last { $0 != nil } ?? nil },
-        "highestMax": rank(.highestFromTheTop) { $0.values.compactMap { $0 }.max() },
+        "highestCurrent": rank(.highest, last),
+        "lowestCurrent": rank(.lowest, last),
+        "highestMax": rank(.highestFromTheTop, maximum),
         "consolidateBy": consolidateBy,
         "asPercent": asPercent,
         "groupByNode": groupByNode,
@@ -182,8 +186,9 @@ public enum Functions {
         return dividends.map { dividend in
             let pair = normalize([dividend, divisors[0]])
             var out = pair[0]
-            out.values = pair[0].values.indices.map { i in
-                guard let a = pair[0].values[i], i < pair[1].values.count, let b = pair[1].values[i], b != 0 else { return nil }
+            // Row by row as Python's zip_longest pairs them: as many rows as the longer of the two has.
+            out.values = (0..<max(pair[0].values.count, pair[1].values.count)).map { i in
+                guard i < pair[0].values.count, let a = pair[0].values[i], i < pair[1].values.count, let b = pair[1].values[i], b != 0 else { return nil }
                 return a / b
             }
             (out.start, out.end) = normalizedSpan(pair)
@@ -195,13 +200,14 @@ public enum Functions {
 
     // MARK: - Per series
 
-    private static func transform(_ name: String, _ body: @escaping @Sendable (Series) -> [Double?]) -> Function {
+    /// A function of each series' values, named `name(series)`; with `keepsPath`, the series keeps its path
+    /// expression, as graphite-render's invert, squareRoot and offsetToZero leave it (so `sumSeries` around
+    /// them names the path under them).
+    static func transform(_ name: String, keepsPath: Bool = false, _ body: @escaping @Sendable (Series) -> [Double?]) -> Function {
         { context, args throws(RenderError) in
             try args.seriesList(&context).map { s in
-                var out = s
+                var out = keepsPath ? s.renamed("\(name)(\(s.name))") : s.renamedAsCall("\(name)(\(s.name))")
                 out.values = body(s)
-                out.name = "\(name)(\(s.name))"
-                out.pathExpression = out.name
                 return out
             }
         }
@@ -378,10 +384,14 @@ public enum Functions {
     static let regexSeconds = 0.25
 
     private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
-        let value = try args.number("value")
+        [constantSeries(try args.number("value"), context)]
+    }
+
+    /// Graphite's constant line: three points, at the window's start, middle and end.
+    static func constantSeries(_ value: Double, _ context: RenderContext) -> Series {
         let step = max(1, (context.until - context.from) / 2)
         let literal = pythonLiteral(value)
-        return [Series(name: literal, pathExpression: "constantLine(\(literal))", start: context.from, end: context.until, step: step, values: [value, value, value])]
+        return Series(name: literal, pathExpression: "constantLine(\(literal))", start: context.from, end: context.until, step: step, values: [value, value, value])
     }
 
     // MARK: - Lists
@@ -441,7 +451,7 @@ public enum Functions {
     /// highest and none of the lowest, and a negative n drops from the other end). A series without a key (no
     /// value at all) sorts below every number, as None did in the Python 2 that Graphite was written for
     /// (graphite-render fails comparing it).
-    private static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
+    static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
             let n = try args.integer("n", default: 1)

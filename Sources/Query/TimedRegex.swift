@@ -13,20 +13,16 @@ struct TimedRegex {
         self.regex = regex
     }
 
-    /// `stringByReplacingMatches(in:range:withTemplate:)`, or nil once the calling thread's CPU time
-    /// (`threadCPUSeconds`) passes `deadline`.
+    /// Whether the pattern matches anywhere in `text` (Python's `re.search`), or nil once the calling thread's
+    /// CPU time (`threadCPUSeconds`) passes `deadline`.
+    func finds(in text: String, deadline: Double) -> Bool? {
+        matches(in: text, deadline: deadline, first: true).map { !$0.isEmpty }
+    }
+
+    /// `stringByReplacingMatches(in:range:withTemplate:)`, or nil once the calling thread's CPU time passes
+    /// `deadline`.
     func replacingMatches(in text: String, template: String, deadline: Double) -> String? {
-        let whole = NSRange(text.startIndex..., in: text)
-        var matches: [NSTextCheckingResult] = []
-        var timedOut = false
-        regex.enumerateMatches(in: text, options: .reportProgress, range: whole) { match, _, stop in
-            if let match { matches.append(match) }
-            if threadCPUSeconds() > deadline {
-                timedOut = true
-                stop.pointee = true
-            }
-        }
-        if timedOut { return nil }
+        guard let matches = matches(in: text, deadline: deadline, first: false) else { return nil }
         let utf16 = Array(text.utf16)
         var out: [UInt16] = []
         var copied = 0
@@ -37,5 +33,21 @@ struct TimedRegex {
         }
         out += utf16[copied...]
         return String(decoding: out, as: UTF16.self)
+    }
+
+    /// The matches in `text` (the first only, with `first`), or nil when the deadline passed first.
+    private func matches(in text: String, deadline: Double, first: Bool) -> [NSTextCheckingResult]? {
+        var matches: [NSTextCheckingResult] = []
+        var timedOut = false
+        regex.enumerateMatches(in: text, options: .reportProgress, range: NSRange(text.startIndex..., in: text)) { match, _, stop in
+            if let match { matches.append(match) }
+            if threadCPUSeconds() > deadline {
+                timedOut = true
+                stop.pointee = true
+            } else if first && !matches.isEmpty {
+                stop.pointee = true
+            }
+        }
+        return timedOut ? nil : matches
     }
 }

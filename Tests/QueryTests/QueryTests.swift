@@ -298,6 +298,46 @@ import TestSupport
         #expect(try run("asPercent", [a], extra: [TargetExpression.number(1e20)]).first?.name == "asPercent(a,1e+20)")
         #expect(try run("asPercent", [a], extra: [TargetExpression.number(.infinity)]).first?.name == "asPercent(a,inf)")
     }
+
+    /// Graphite pairs dividend and divisor with Python's zip_longest: a shorter dividend (movingAverage's over a
+    /// window past the retention) leaves the rows after it null, not cut off. Expected: zip_longest of
+    /// [2, 4] and [1, nil, 3, 4, nil, 6] is (2, 1), (4, None), then None dividends.
+    @Test func divideSeriesHasTheLongerOfItsTwoLengths() throws {
+        let short = Series(name: "s", start: 1000, end: 1060, step: 10, values: [2, 4])
+        let out = try run("divideSeries", [short, a])
+        #expect(out.first?.values == [2, nil, nil, nil, nil, nil])
+    }
+
+    /// Beyond SPEC 5.1, where graphite-render cannot be the reference: delay as graphite-web 1.1 moves values
+    /// (`[None] * min(steps, len) + series[:-steps]`, and `series[-steps:] + [None] * ...` when negative; 0 keeps
+    /// them, where graphite-web's slice `[:-0]` would empty the series), countSeries of nothing (a constant line
+    /// of 0), and Python's math.pow, which raises where graphite-render's safePow answers None.
+    @Test func delayCountSeriesAndPowerAsPython() throws {
+        func delayed(_ steps: Double) throws -> [Double?]? { try run("delay", [a], extra: [.number(steps)]).first?.values }
+        #expect(try delayed(2) == [nil, nil, 1, nil, 3, 4])
+        #expect(try delayed(-2) == [3, 4, nil, 6, nil, nil])
+        #expect(try delayed(0) == a.values)
+        #expect(try delayed(100) == Array(repeating: nil, count: 6))
+        #expect(try delayed(-1e300) == Array(repeating: nil, count: 6))
+        #expect(try run("delay", [a], extra: [.number(-2)]).first?.name == "delay(a,-2)")
+        let none = try call("countSeries", [], over: [])
+        #expect(none.first?.values == [0, 0, 0] && none.first?.pathExpression == "countSeries()")
+        #expect(try run("countSeries", [a, b]).first?.values == [2, 2, 2])
+        // math.pow(0, -1) and math.pow(-1, 0.5) raise ValueError, math.pow(1e-310, -1) OverflowError; an infinite
+        // or NaN argument gives IEEE's answer.
+        let powers: [(Double, Double, Double?)] = [(0, -1, nil), (-0.0, -1, nil), (-1, 0.5, nil), (.leastNonzeroMagnitude, -1, nil), (4, 0.5, 2),
+                                                   (.infinity, -1, 0), (-.infinity, 0.5, .infinity), (8, -1, 0.125)]
+        for (value, exponent, expected) in powers {
+            #expect(Functions.pythonPow(value, exponent) == expected, "pow(\(value), \(exponent))")
+        }
+        #expect(Functions.pythonPow(.nan, -1)!.isNaN && Functions.pythonPow(nil, 2) == nil)
+        // substr's slice of the nodes between the last '(' and the first ')', cut at a comma.
+        let names = [("sumSeries(a.b.c,a.b.d)", -1, 0, "d"), ("a.b.c", 1, 0, "b.c"), ("a.b.c", 0, -1, "a.b"), ("a.b.c", 2, 1, ""),
+                     ("scale(a.b.c,2)", 1, 2, "b"), ("x)y(z", 0, 0, ""), ("a.b.c", -10, 10, "a.b.c")]
+        for (name, start, stop, expected) in names {
+            #expect(Functions.substring(name, from: start, to: stop) == expected, "\(name)[\(start):\(stop)]")
+        }
+    }
 }
 
 @Suite struct FunctionSignatureTests {

@@ -48,6 +48,25 @@ QUERIES = [
     "sortByName(group(alias(a.b.c,'server10'),alias(a.b.d,'server9'),alias(slow.e,'Server1'),alias(counter.hits,'server_0'),alias(a.b,'server007x')),true)",
     "sortByName(group(alias(a.b.c,'b2'),alias(a.b.d,'B10'),alias(slow.e,'b02'),alias(counter.hits,'a12345678901234567890')),natural=true)",
     "sortByName(group(alias(a.b.c,'b2'),alias(a.b.d,'B10'),alias(slow.e,'b-1')))",
+    # Beyond SPEC 5.1: filters by name and by a statistic, names cut from paths, wildcard aggregates, transforms.
+    "exclude(a.b.*,'c$')", "grep(a.b.*,'c$')", "grep(a.*,'^a\\.b$')", "exclude(g.*,'[A-Z]')", "grep(sumSeries(a.b.*),'sum')",
+    "removeEmptySeries(group(a.b.c,divideSeries(a.b.c,z.zero)))", "removeEmptySeries(z.*)",
+    "removeAboveValue(a.b.*,10)", "removeBelowValue(a.b.*,-10.5)", "removeAboveValue(z.*,1e10)", "removeBelowValue(a.b.c,0.1234567)",
+    "currentAbove(a.b.*,0)", "currentBelow(a.b.*,0)", "averageAbove(a.b.*,0)", "averageBelow(a.b.*,0)",
+    "maximumAbove(a.b.*,45)", "maximumBelow(group(a.b.c,scale(a.b.d,0.5)),45)", "minimumAbove(group(a.b.c,scale(a.b.d,0.5)),-45)",
+    "minimumBelow(a.b.*,-45)",
+    "currentBelow(group(a.b.c,divideSeries(a.b.c,z.zero)),5)", "maximumAbove(group(g.a.*,a.b.c),0)", "maximumBelow(group(g.a.*,a.b.c),0)",
+    "highestAverage(a.b.*)", "highestAverage(a.b.*,2)", "lowestAverage(a.b.*)", "lowestAverage(a.*.*,3)",
+    "aliasByMetric(a.b.*)", "aliasByMetric(sumSeries(a.b.*))", "aliasByMetric(scale(a.b.c,2))", "aliasByMetric(a.*)",
+    "substr(a.b.*,1)", "substr(a.b.*,1,2)", "substr(a.b.*,-2)", "substr(scale(a.b.c,2),0,-1)", "substr(a.b.c,2,1)",
+    "countSeries(a.b.*)", "countSeries(a.*.*)", "sumSeries(countSeries(a.b.*))",
+    "sumSeriesWithWildcards(a.b.*,2)", "sumSeriesWithWildcards(a.*.*,1)", "sumSeriesWithWildcards(g.*.*,1)", "sumSeriesWithWildcards(a.b.*)",
+    "averageSeriesWithWildcards(a.*.*,1)", "averageSeriesWithWildcards(g.*.*,0,2)", "averageSeriesWithWildcards(a.b.*,2)",
+    "sumSeries(sumSeriesWithWildcards(g.*.*,1))", "sumSeries(averageSeriesWithWildcards(g.*.*,1))",
+    "offsetToZero(a.b.*)", "offsetToZero(z.*)", "invert(a.b.*)", "invert(z.*)", "squareRoot(a.b.*)", "squareRoot(z.*)",
+    "isNonNull(a.b.*)", "isNonNull(z.nan)", "delay(a.b.c,1)", "delay(a.b.*,3)", "delay(a.b.c,1000)",
+    "sumSeries(invert(a.b.*))", "sumSeries(delay(a.b.*,2))", "sumSeries(removeAboveValue(a.b.*,1))", "sumSeries(isNonNull(a.b.*))",
+    "sumSeries(offsetToZero(a.b.*))", "sumSeries(squareRoot(a.b.*))",
 ]
 # Over series of different steps the result ends a whole number of the common step after its start, counted from
 # the latest end of the series before they were consolidated (a last, partial group does not move it).
@@ -431,7 +450,7 @@ def test_values_at_the_edges_of_a_double_as_graphite(both, query):
     assert status == 200 and ours.decode() == graphite.get("/render?" + raw).data.decode()
 
 
-# Random compositions: every function of SPEC 5.1 but timeShift (graphite-render re-evaluates each series'
+# Random compositions: every function but timeShift (graphite-render re-evaluates each series'
 # pathExpression for it, which drops or repeats series: README, deliberate differences), with arguments drawn
 # from small sets. Queries graphite-render itself fails on (a 500) are left out.
 RANDOM_SIGNATURES = {
@@ -441,6 +460,11 @@ RANDOM_SIGNATURES = {
     "alias": "SA", "aliasByNode": "SI", "aliasSub": "SRT", "limit": "SC", "sortByName": "S", "highestCurrent": "SC",
     "lowestCurrent": "SC", "highestMax": "SC", "movingAverage": "SC", "summarize": "SVF", "hitcount": "SV",
     "group": "SS", "consolidateBy": "SM", "groupByNode": "SIG", "constantLine": "N",
+    "exclude": "SR", "grep": "SR", "removeEmptySeries": "S", "removeAboveValue": "SN", "removeBelowValue": "SN",
+    "currentAbove": "SN", "currentBelow": "SN", "averageAbove": "SN", "averageBelow": "SN", "maximumAbove": "SN",
+    "maximumBelow": "SN", "minimumAbove": "SN", "minimumBelow": "SN", "highestAverage": "SC", "lowestAverage": "SC",
+    "aliasByMetric": "S", "substr": "SI", "countSeries": "SS", "sumSeriesWithWildcards": "SI", "averageSeriesWithWildcards": "SI",
+    "offsetToZero": "S", "invert": "S", "squareRoot": "S", "isNonNull": "S", "delay": "SC",
 }
 RANDOM_ARGUMENTS = {
     "N": ["2", "-1.5", "0.25", "10"], "D": ["a.b.c", "counter.hits", "sumSeries(a.b.*)"], "A": ["'x'"],
