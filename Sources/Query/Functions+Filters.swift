@@ -37,6 +37,36 @@ extension Functions {
         "squareRoot": transform("squareRoot", keepsPath: true) { s in s.values.map { pythonPow($0, 0.5) } },
         "isNonNull": transform("isNonNull") { s in s.values.map { $0 == nil ? 0 : 1 } },
         "delay": delay,
+        "changed": transform("changed") { s in
+            var previous: Double?
+            return s.values.map { value in
+                defer { previous = value }
+                guard let previous, let value else { return 0 }
+                return previous != value ? 1 : 0
+            }
+        },
+        "pow": pow,
+        "scaleToSeconds": scaleToSeconds,
+        "cumulative": { context, args throws(RenderError) in
+            try args.seriesList(&context).map { $0.consolidatedBy("sum") }
+        },
+        "fallbackSeries": { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let fallback = try args.seriesList(&context, "fallback")
+            return list.isEmpty ? fallback : list
+        },
+        // Options of Graphite's PNG graphs, which JSON has no place for: the series pass through, renamed where
+        // Graphite renames them.
+        "color": graphOption("theColor") { s, _ in s },
+        "alpha": graphOption("alpha") { s, _ in s },
+        "lineWidth": graphOption("width") { s, _ in s },
+        "dashed": graphOption("dashLength", default: .number(5)) { s, length in
+            guard case .number(let n) = length else { return s }
+            return s.renamed("dashed(\(s.name), \(pythonG(n)))")
+        },
+        "secondYAxis": { context, args throws(RenderError) in
+            try args.seriesList(&context).map { $0.renamed("secondYAxis(\($0.name))") }
+        },
     ]
 
     // MARK: - Statistics as graphite-render's safe functions: over the known values, nil when there is none
@@ -168,6 +198,31 @@ extension Functions {
 
     // MARK: - Per point
 
+    /// pow(seriesList, factor): each value to the power `factor`, as Python's math.pow (`pythonPow`).
+    private static func pow(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let factor = try args.number("factor")
+        return list.map { s in
+            var out = s.renamedAsCall("pow(\(s.name),\(pythonG(factor)))")
+            out.values = s.values.map { pythonPow($0, factor) }
+            return out
+        }
+    }
+
+    /// scaleToSeconds(seriesList, seconds): each value times `seconds` over the series' step (a rate per step as
+    /// a rate per `seconds`); named with the seconds as a whole number, as Graphite's `%d` writes them.
+    private static func scaleToSeconds(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let seconds = try args.number("seconds")
+        guard seconds.isFinite && abs(seconds) < 1e18 else { throw RenderError("scaleToSeconds: seconds must be a finite number") }
+        return list.map { s in
+            var out = s.renamedAsCall("scaleToSeconds(\(s.name),\(Int(seconds)))")
+            let factor = seconds / Double(s.step)
+            out.values = s.values.map { $0.map { $0 * factor } }
+            return out
+        }
+    }
+
     /// delay(seriesList, steps): the values moved `steps` points later (earlier when negative), nulls where
     /// they leave room, as graphite-web 1.1 does.
     private static func delay(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
@@ -183,11 +238,32 @@ extension Functions {
     }
 }
 
+extension Functions {
+    /// A graph option taking one argument (`default` when it is optional): the argument is checked to be there
+    /// and given to `apply`, which may rename the series.
+    private static func graphOption(_ parameter: String, default fallback: TargetExpression? = nil,
+                                    _ apply: @escaping @Sendable (Series, TargetExpression) -> Series) -> Function {
+        { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let value: TargetExpression
+            if let fallback { value = (try? args.expression(parameter)) ?? fallback } else { value = try args.expression(parameter) }
+            return list.map { apply($0, value) }
+        }
+    }
+}
+
 extension Series {
     /// The series under another name, its path expression kept (what Graphite's aliases change).
     func renamed(_ name: String) -> Series {
         var out = self
         out.name = name
+        return out
+    }
+
+    /// The series as `consolidateBy` leaves it: consolidated by `method` under `maxDataPoints`, named for the call.
+    func consolidatedBy(_ method: String) -> Series {
+        var out = renamedAsCall("consolidateBy(\(name),\"\(method)\")")
+        out.consolidation = method
         return out
     }
 

@@ -6,7 +6,7 @@ public enum Functions {
     typealias Function = @Sendable (inout RenderContext, inout Arguments) throws(RenderError) -> [Series]
 
     /// Every function a target may call: SPEC 5.1's and the others Grafana dashboards use often.
-    static let table: [String: Function] = specTable.merging(filterTable) { spec, _ in spec }
+    static let table: [String: Function] = specTable.merging(filterTable) { spec, _ in spec }.merging(statisticsTable) { spec, _ in spec }
 
     /// The functions SPEC 5.1 names.
     private static let specTable: [String: Function] = [
@@ -472,12 +472,6 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let method = try args.string("consolidationFunc")
         guard Consolidation.names.contains(method) else { throw RenderError("consolidateBy: unknown function '\(method)'") }
-        return list.map { s in
-            var out = s
-            out.consolidation = method
-            out.name = "consolidateBy(\(s.name),\"\(method)\")"
-            out.pathExpression = out.name
-            return out
-        }
+        return list.map { $0.consolidatedBy(method) }
     }
 }

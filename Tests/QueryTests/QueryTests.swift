@@ -338,6 +338,33 @@ import TestSupport
             #expect(Functions.substring(name, from: start, to: stop) == expected, "\(name)[\(start):\(stop)]")
         }
     }
+
+    /// What graphite-render fails on or sorts otherwise: rangeOfSeries over rows with nulls (its Python 3 max of
+    /// None), sortByMaxima highest first and sortByMinima over series with a maximum above 0 (graphite-web 1.1),
+    /// and Graphite's nearest-rank percentile, worked by hand from its formula rank = n/100 * (count + 1).
+    @Test func rangesSortsAndPercentilesOverNulls() throws {
+        let c = Series(name: "c", start: 1000, end: 1060, step: 10, values: [2, 5, nil, 1, nil, 0])
+        #expect(try run("rangeOfSeries", [a, c]).first?.values == [1, 0, 0, 3, nil, 6])
+        let low = Series(name: "low", start: 1000, end: 1060, step: 10, values: [-1, -2, nil, nil, nil, nil])
+        let empty = Series(name: "e", start: 1000, end: 1060, step: 10, values: [nil, nil, nil, nil, nil, nil])
+        let list = TargetExpression.call(name: "group", arguments: [.path("low"), .path("a"), .path("e"), .path("c")], keywords: [:])
+        // Maxima: low -1, a 6, e none, c 5. Minima: a 1, c 0; low's maximum is not above 0, nor e's.
+        #expect(try call("sortByMaxima", [list], over: [low, a, empty, c]).map(\.name) == ["a", "c", "low", "e"])
+        #expect(try call("sortByMinima", [list], over: [low, a, empty, c]).map(\.name) == ["c", "a"])
+        // Totals: low -3, a 14, c 8, e none (last).
+        #expect(try call("sortByTotal", [list], over: [low, a, empty, c]).map(\.name) == ["a", "c", "low", "e"])
+        let tens: [Double?] = [7, nil, 3, 10, 1, 5, 2, 9, 4, 8, 6]
+        for (n, expected) in [(50.0, 6.0), (90, 10), (100, 10), (5, 1), (10, 2)] {
+            #expect(Functions.percentile(tens, n) == expected, "\(n)")
+        }
+        #expect(Functions.percentile(tens, 50, interpolate: true) == 5.5)
+        #expect(Functions.percentile([nil], 50) == nil)
+        // nPercentile: a line with one point fewer than the span's timestamps (int((end - start) / step)); a is 1, 3, 4, 6,
+        // rank 0.5 * 5 = 2.5, up to 3: 4.
+        #expect(try run("nPercentile", [a], extra: [.number(50)]).first?.values == [4, 4, 4, 4, 4, 4])
+        #expect(throws: RenderError.self) { try run("nPercentile", [a], extra: [.number(0)]) }
+        #expect(throws: RenderError.self) { try run("percentileOfSeries", [a], extra: [.number(101)]) }
+    }
 }
 
 @Suite struct FunctionSignatureTests {

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Graphite functions beyond SPEC 5.1 that compute a statistic across series or over a series: standard
+/// deviation, range and percentiles, and the sorts by a statistic.
+extension Functions {
+    static let statisticsTable: [String: Function] = [
+        "stddevSeries": aggregate("stddevSeries", standardDeviation),
+        "rangeOfSeries": aggregate("rangeOfSeries") { row in
+            let known = row.compactMap { $0 }
+            guard let top = known.max(), let bottom = known.min() else { return nil }
+            return top - bottom
+        },
+        "percentileOfSeries": percentileOfSeries,
+        "nPercentile": nPercentile,
+        "sortByTotal": sortedBy(descending: true) { s in s.values.contains { $0 != nil } ? s.values.compactMap { $0 }.reduce(0, +) : nil },
+        "sortByMaxima": sortedBy(descending: true, maximum),
+        "sortByMinima": { context, args throws(RenderError) in
+            // graphite-web 1.1: only the series whose maximum is above 0, by their minimum, lowest first.
+            let list = try args.seriesList(&context).filter { (maximum($0) ?? 0) > 0 }
+            return sortStably(list, descending: false, key: minimum)
+        },
+    ]
+
+    /// graphite-render's safeStdDev: the population standard deviation of the known values, from their mean.
+    @Sendable static func standardDeviation(_ values: [Double?]) -> Double? {
+        let known = values.compactMap { $0 }
+        guard !known.isEmpty else { return nil }
+        let mean = known.reduce(0, +) / Double(known.count)
+        return (known.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(known.count)).squareRoot()
+    }
+
+    /// Graphite's _getPercentile for `n` above 0 and at most 100 (Graphite fails past 100, and indexes from the
+    /// end below 0): the value at the nearest rank n/100 * (count + 1) of the known values sorted, or, with
+    /// `interpolate`, between that rank and the next.
+    static func percentile(_ values: [Double?], _ n: Double, interpolate: Bool = false) -> Double? {
+        let sorted = values.compactMap { $0 }.sorted()
+        guard !sorted.isEmpty else { return nil }
+        let fractionalRank = n / 100 * Double(sorted.count + 1)
+        var rank = Int(fractionalRank)
+        let rankFraction = fractionalRank - Double(rank)
+        if !interpolate { rank += Int(rankFraction.rounded(.up)) }
+        var value = rank == 0 ? sorted[0] : sorted[min(rank, sorted.count) - 1]
+        if interpolate && rank < sorted.count {
+            value += rankFraction * (sorted[rank] - value)
+        }
+        return value
+    }
+
+    /// An aggregate of the rows of several series lists, named by their sorted path expressions.
+    private static func aggregate(_ name: String, _ reducer: @escaping @Sendable ([Double?]) -> Double?) -> Function {
+        { context, args throws(RenderError) in combined(name, try args.remainingSeries(&context), reducer).map { [$0] } ?? [] }
+    }
+
+    /// percentileOfSeries(seriesList, n, interpolate): the n-th percentile across the series at each point,
+    /// named after the first series' path expression, as Graphite names it.
+    private static func percentileOfSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let n = try args.number("n")
+        let interpolate = try args.bool("interpolate", default: false)
+        guard n > 0 && n <= 100 else { throw RenderError("percentileOfSeries: n must be above 0 and at most 100") }
+        guard let first = list.first, var out = combined("percentileOfSeries", list, { percentile($0, n, interpolate: interpolate) }) else { return [] }
+        out = out.renamedAsCall("percentileOfSeries(\(first.pathExpression),\(pythonG(n)))")
+        return [out]
+    }
+
+    /// nPercentile(seriesList, n): each series as a line at its n-th percentile; a series with no value is left
+    /// out. As Graphite, the line has one point fewer than the series' span has timestamps.
+    private static func nPercentile(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let n = try args.number("n")
+        guard n > 0 && n <= 100 else { throw RenderError("nPercentile: n must be above 0 and at most 100") }
+        return list.compactMap { s in
+            guard let value = percentile(s.values, n) else { return nil }
+            var out = s.renamedAsCall("nPercentile(\(s.name), \(pythonG(n)))")
+            out.values = Array(repeating: value, count: max(0, (s.end - s.start) / s.step))
+            return out
+        }
+    }
+
+    /// The series sorted by a statistic, stably (Python's sort, also when reversed); a series without one
+    /// sorts below every number, as graphite-web's keyFunc puts it.
+    private static func sortedBy(descending: Bool, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
+        { context, args throws(RenderError) in sortStably(try args.seriesList(&context), descending: descending, key: key) }
+    }
+
+    private static func sortStably(_ list: [Series], descending: Bool, key: (Series) -> Double?) -> [Series] {
+        let keys = list.map { key($0) ?? -.infinity }
+        return list.indices.sorted { a, b in
+            descending ? (keys[a] > keys[b] || (keys[a] == keys[b] && a < b)) : (keys[a] < keys[b] || (keys[a] == keys[b] && a < b))
+        }.map { list[$0] }
+    }
+}
