@@ -151,6 +151,13 @@ extension Functions {
         signature("nPercentile", "Calculate", "Each series as a line at its n-th percentile.", [series, P("n", "integer", required: true)]),
         signature("sortByTotal", "Sorting", "Sorts the series by their sum, highest first.", [series]),
         signature("sortByMaxima", "Sorting", "Sorts the series by their maximum, highest first.", [series]),
+        signature("groupByNodes", "Combine", "Groups series by several nodes of their names and reduces each group.",
+                  [series, P("callback", "aggFunc", required: true, options: ["averageSeries", "sumSeries", "maxSeries", "minSeries"]),
+                   P("nodes", "node", multiple: true)]),
+        signature("movingSum", "Calculate", "The sum over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
+        signature("movingMin", "Calculate", "The minimum over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
+        signature("movingMax", "Calculate", "The maximum over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
+        signature("movingMedian", "Calculate", "The median over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
         signature("sortByMinima", "Sorting", "The series whose maximum is above 0, by their minimum, lowest first.", [series]),
     ])
 }

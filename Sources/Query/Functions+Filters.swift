@@ -27,6 +27,7 @@ extension Functions {
         },
         "substr": substr,
         "countSeries": countSeries,
+        "groupByNodes": groupByNodes,
         "sumSeriesWithWildcards": withWildcards(pairwise: true),
         "averageSeriesWithWildcards": withWildcards(pairwise: false),
         "offsetToZero": transform("offsetToZero", keepsPath: true) { s in

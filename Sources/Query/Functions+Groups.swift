@@ -39,12 +39,30 @@ extension Functions {
         let list = try args.seriesList(&context)
         let node = try args.integer("nodeNum")
         let callback = try args.string("callback", default: "sumSeries")
-        guard let reducer = reducers[callback] else { throw RenderError("groupByNode: unsupported callback '\(callback)'") }
+        return try grouped(list, byNodes: [node], callback, "groupByNode")
+    }
+
+    /// groupByNodes(seriesList, callback, *nodes): series grouped by several nodes of their name (the key those
+    /// nodes joined by dots), each group reduced.
+    static func groupByNodes(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let callback = try args.string("callback")
+        return try grouped(list, byNodes: try args.integers(), callback, "groupByNodes")
+    }
+
+    /// The groups in the order their first series came, each reduced by `callback` and named by its key.
+    private static func grouped(_ list: [Series], byNodes nodes: [Int], _ callback: String, _ name: String) throws(RenderError) -> [Series] {
+        guard let reducer = reducers[callback] else { throw RenderError("\(name): unsupported callback '\(callback)'") }
         var keys: [String] = []
         var groups: [String: [Series]] = [:]
         for s in list {
-            guard let name = MetricPath(s.name)[node] else { throw RenderError("groupByNode: node \(node) is out of range for \(s.name)") }
-            let key = String(name)
+            let path = MetricPath(s.name)
+            var parts: [String] = []
+            for node in nodes {
+                guard let part = path[node] else { throw RenderError("\(name): node \(node) is out of range for \(s.name)") }
+                parts.append(String(part))
+            }
+            let key = parts.joined(separator: ".")
             if groups[key] == nil { keys.append(key) }
             groups[key, default: []].append(s)
         }

@@ -14,6 +14,10 @@ extension Functions {
         "nPercentile": nPercentile,
         "sortByTotal": sortedBy(descending: true) { s in s.values.contains { $0 != nil } ? s.values.compactMap { $0 }.reduce(0, +) : nil },
         "sortByMaxima": sortedBy(descending: true, maximum),
+        "movingSum": movingSum,
+        "movingMin": movingWindows("movingMin") { $0.compactMap { $0 }.min() },
+        "movingMax": movingWindows("movingMax") { $0.compactMap { $0 }.max() },
+        "movingMedian": movingWindows("movingMedian", median),
         "sortByMinima": { context, args throws(RenderError) in
             // graphite-web 1.1: only the series whose maximum is above 0, by their minimum, lowest first.
             let list = try args.seriesList(&context).filter { (maximum($0) ?? 0) > 0 }

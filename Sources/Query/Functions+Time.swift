@@ -28,53 +28,88 @@ extension Functions {
         }
     }
 
-    /// movingAverage(seriesList, windowSize): the average of the last N points (or of an interval such as '5min').
-    static func movingAverage(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
-        let expression = try args.expression("seriesList")
-        let window = try args.numberOrString("windowSize")
-        let probe = try context.evaluate(expression)
-        guard !probe.isEmpty else { return [] }
-        var interval: Int?
-        var count = 0
-        switch window {
-        case .string(let text): interval = try intervalSeconds(text, "movingAverage")
-        case .number(let n):
-            guard n >= 0, n <= Double(maxWindowPoints) else {
-                throw RenderError("movingAverage: a window of points must be from 0 to \(maxWindowPoints)")
-            }
-            count = Int(n)
-        default: break
-        }
-        let preview = interval ?? (probe.map(\.step).max()! * count)
-        var wider = context
-        wider.from -= preview
-        let list = try wider.evaluate(expression)
-        context.touched = wider.touched
-        return list.map { s in
-            let points = interval.map { $0 / s.step } ?? count
-            var values: [Double?] = []
-            let initial = s.values.prefix(points).compactMap { $0 }
-            var sum = initial.reduce(0, +)
-            var known = initial.count
-            values.append(known == 0 ? nil : sum / Double(known))
-            if s.values.count > points + 1 {
-                for n in 0..<(s.values.count - points - 1) {
-                    if let old = s.values[n] { sum -= old; known -= 1 }
-                    if let new = s.values[n + points] { sum += new; known += 1 }
-                    values.append(known == 0 ? nil : sum / Double(known))
+    /// A moving-window function (movingAverage and its kin): the series fetched again from one window earlier,
+    /// then `compute` given its values and the window's length in points, as graphite-render's do. The window is
+    /// N points or an interval such as '5min'.
+    static func moving(_ name: String, _ compute: @escaping @Sendable ([Double?], Int) -> [Double?]) -> Function {
+        { context, args throws(RenderError) in
+            let expression = try args.expression("seriesList")
+            let window = try args.numberOrString("windowSize")
+            let probe = try context.evaluate(expression)
+            guard !probe.isEmpty else { return [] }
+            var interval: Int?
+            var count = 0
+            switch window {
+            case .string(let text): interval = try intervalSeconds(text, name)
+            case .number(let n):
+                guard n >= 0, n <= Double(maxWindowPoints) else {
+                    throw RenderError("\(name): a window of points must be from 0 to \(maxWindowPoints)")
                 }
+                count = Int(n)
+            default: break
             }
-            var out = s
-            if case .string(let text) = window {
-                out.name = "movingAverage(\(s.name),\"\(text)\")"
-            } else {
-                out.name = "movingAverage(\(s.name),\(count))"
+            let preview = interval ?? (probe.map(\.step).max()! * count)
+            var wider = context
+            wider.from -= preview
+            let list = try wider.evaluate(expression)
+            context.touched = wider.touched
+            return list.map { s in
+                let label = if case .string(let text) = window { "\"\(text)\"" } else { "\(count)" }
+                var out = s.renamedAsCall("\(name)(\(s.name),\(label))")
+                out.start = s.start + preview
+                out.values = compute(s.values, interval.map { $0 / s.step } ?? count)
+                return out
             }
-            out.start = s.start + preview
-            out.values = values
-            out.pathExpression = out.name
-            return out
         }
+    }
+
+    /// movingAverage: the average of the known values of each window, kept as a running sum; its first value is
+    /// the first window's even when the series is no longer than the window.
+    static let movingAverage = moving("movingAverage") { series, points in
+        var values: [Double?] = []
+        let initial = series.prefix(points).compactMap { $0 }
+        var sum = initial.reduce(0, +)
+        var known = initial.count
+        values.append(known == 0 ? nil : sum / Double(known))
+        if series.count > points + 1 {
+            for n in 0..<(series.count - points - 1) {
+                if let old = series[n] { sum -= old; known -= 1 }
+                if let new = series[n + points] { sum += new; known += 1 }
+                values.append(known == 0 ? nil : sum / Double(known))
+            }
+        }
+        return values
+    }
+
+    /// movingSum: a running sum as graphite-render keeps it: null until the first window with a value, a number
+    /// ever after (0 for a window of nulls only). A window of no points sums nothing: null, as movingMin's
+    /// (graphite-render fails on it).
+    static let movingSum = moving("movingSum") { series, points in
+        guard points > 0 else { return Array(repeating: nil, count: series.count) }
+        let initial = series.prefix(points).compactMap { $0 }
+        var sum: Double? = initial.isEmpty ? nil : initial.reduce(0, +)
+        var values = [sum]
+        if series.count > points + 1 {
+            for n in 0..<(series.count - points - 1) {
+                if let old = series[n], let total = sum { sum = total - old }
+                if let new = series[n + points] { sum = (sum ?? 0) + new }
+                values.append(sum)
+            }
+        }
+        return values
+    }
+
+    /// movingMin, movingMax and movingMedian: `reduce` of each window of `points` values before a point.
+    static func movingWindows(_ name: String, _ reduce: @escaping @Sendable (ArraySlice<Double?>) -> Double?) -> Function {
+        moving(name) { series, points in
+            series.count > points ? (points..<series.count).map { reduce(series[($0 - points)..<$0]) } : []
+        }
+    }
+
+    /// The median as graphite-render takes it: the known values sorted, the one at half their count rounded down.
+    @Sendable static func median(_ window: ArraySlice<Double?>) -> Double? {
+        let known = window.compactMap { $0 }.sorted()
+        return known.isEmpty ? nil : known[known.count / 2]
     }
 
     /// hitcount's alignToInterval: each series again from the aligned start (matched by position), its end one

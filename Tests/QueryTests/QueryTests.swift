@@ -339,6 +339,18 @@ import TestSupport
         }
     }
 
+    /// movingSum keeps graphite-render's running sum: once a window had a value it stays a number, 0 for a window
+    /// of nulls (Python: window_sum = 1, then 1 - 1 = 0 and nothing added). A window of no points is null
+    /// throughout (graphite-render fails on it). groupByNodes names a node past a name's end (a 400).
+    @Test func movingSumsAndGroupsByNodes() throws {
+        let lone = Series(name: "x.y", start: 1000, end: 1050, step: 10, values: [1, nil, nil, nil, 2])
+        #expect(try run("movingSum", [lone], extra: [.number(1)]).first?.values == [1, 0, 0, 0])
+        #expect(try run("movingSum", [lone], extra: [.number(0)]).first?.values == [nil, nil, nil, nil, nil])
+        #expect(try run("movingMedian", [lone], extra: [.number(2)]).first?.values == [1, nil, nil])
+        #expect(try run("groupByNodes", [lone], extra: [.string("sumSeries"), .number(1), .number(0)]).map(\.name) == ["y.x"])
+        #expect(throws: RenderError.self) { try run("groupByNodes", [lone], extra: [.string("sumSeries"), .number(2)]) }
+    }
+
     /// What graphite-render fails on or sorts otherwise: rangeOfSeries over rows with nulls (its Python 3 max of
     /// None), sortByMaxima highest first and sortByMinima over series with a maximum above 0 (graphite-web 1.1),
     /// and Graphite's nearest-rank percentile, worked by hand from its formula rank = n/100 * (count + 1).

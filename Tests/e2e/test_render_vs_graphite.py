@@ -77,6 +77,10 @@ QUERIES = [
     "percentileOfSeries(a.b.*,50)", "percentileOfSeries(a.*.*,90)", "percentileOfSeries(a.*.*,90,true)", "percentileOfSeries(a.*.*,100,false)",
     "percentileOfSeries(a.*.*,0.5)", "nPercentile(a.b.*,50)", "nPercentile(a.b.c,95)", "nPercentile(a.b.c,100)", "nPercentile(z.{big,whole},30)",
     "sortByTotal(a.*.*)", "sortByTotal(z.*)", "sortByMinima(keepLastValue(a.*.*))",
+    "groupByNodes(a.*.*,'sumSeries',1)", "groupByNodes(a.*.*,'averageSeries',0,2)", "groupByNodes(g.*.*,'maxSeries',2,0)", "groupByNodes(a.b.*,'minSeries')",
+    "movingSum(a.b.*,3)", "movingSum(a.b.c,'1min')", "movingSum(slow.e,2)", "movingSum(z.*,4)", "movingMin(a.b.*,3)", "movingMin(a.b.c,'1min')",
+    "movingMax(a.b.*,5)", "movingMax(counter.hits,'2min')", "movingMedian(a.b.*,3)", "movingMedian(a.b.c,4)", "movingMedian(a.b.c,'1min')",
+    "movingMedian(z.{big,whole},5)", "movingMin(a.b.c,1)", "sumSeries(movingMax(a.b.*,2))",
 ]
 # Over series of different steps the result ends a whole number of the common step after its start, counted from
 # the latest end of the series before they were consolidated (a last, partial group does not move it).
@@ -488,6 +492,7 @@ RANDOM_SIGNATURES = {
     "offsetToZero": "S", "invert": "S", "squareRoot": "S", "isNonNull": "S", "delay": "SC",
     "changed": "S", "pow": "SN", "scaleToSeconds": "SC", "cumulative": "S", "fallbackSeries": "SS", "color": "SA",
     "dashed": "S", "secondYAxis": "S", "stddevSeries": "SS", "percentileOfSeries": "SP", "nPercentile": "SP", "sortByTotal": "S",
+    "groupByNodes": "SGI", "movingSum": "SC", "movingMin": "SC", "movingMax": "SC", "movingMedian": "SC",
 }
 RANDOM_ARGUMENTS = {
     "N": ["2", "-1.5", "0.25", "10"], "D": ["a.b.c", "counter.hits", "sumSeries(a.b.*)"], "A": ["'x'"],
