@@ -1,4 +1,12 @@
 extension Functions {
+    /// The functions beyond SPEC 5.1 that combine series in groups, as graphite-render computes them.
+    static let groupTable: [String: Function] = [
+        "countSeries": countSeries,
+        "groupByNodes": groupByNodes,
+        "sumSeriesWithWildcards": withWildcards(pairwise: true),
+        "averageSeriesWithWildcards": withWildcards(pairwise: false),
+    ]
+
     /// asPercent(seriesList, total=None): each series as a percentage of the total (the sum of the list, one
     /// series, or a number), as graphite-render computes it.
     static func asPercent(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
@@ -70,6 +78,43 @@ extension Functions {
             guard var out = combined(callback, groups[key]!, reducer) else { return nil }
             out.name = key
             return out
+        }
+    }
+
+    /// countSeries(*seriesLists): how many series there are, at every point of their common span; with none, a
+    /// constant line of 0.
+    private static func countSeries(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.remainingSeries(&context)
+        guard let count = combined("countSeries", list, { Double($0.count) }) else {
+            var zero = constantSeries(0, context)
+            zero.pathExpression = "countSeries()"
+            return [zero]
+        }
+        return [count]
+    }
+
+    /// sumSeriesWithWildcards and averageSeriesWithWildcards: the series grouped by their names without the
+    /// nodes at `positions`, each group combined and named by what is left. graphite-render sums a group two
+    /// at a time, the new series first (`pairwise`), and averages it at once.
+    private static func withWildcards(pairwise: Bool) -> Function {
+        { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let positions = Set(try args.integers())
+            var keys: [String] = []
+            var groups: [String: [Series]] = [:]
+            for s in list {
+                let key = s.name.split(separator: ".", omittingEmptySubsequences: false).enumerated()
+                    .filter { !positions.contains($0.offset) }.map { String($0.element) }.joined(separator: ".")
+                if groups[key] == nil { keys.append(key) }
+                groups[key, default: []].append(s)
+            }
+            return keys.compactMap { key in
+                let group = groups[key]!
+                let combinedGroup = pairwise
+                    ? group.dropFirst().reduce(group[0]) { total, s in combined("sumSeries", [s, total], .sum) ?? total }
+                    : combined("averageSeries", group, .average)
+                return combinedGroup.map { var out = $0; out.name = key; return out }
+            }
         }
     }
 }

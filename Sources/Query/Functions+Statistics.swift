@@ -1,7 +1,7 @@
 import Foundation
 
 /// Graphite functions beyond SPEC 5.1 that compute a statistic across series or over a series: standard
-/// deviation, range and percentiles, and the sorts by a statistic.
+/// deviation, range and percentiles, moving windows, and the sorts by a statistic.
 extension Functions {
     static let statisticsTable: [String: Function] = [
         "stddevSeries": aggregate("stddevSeries", standardDeviation),

@@ -6,7 +6,9 @@ public enum Functions {
     typealias Function = @Sendable (inout RenderContext, inout Arguments) throws(RenderError) -> [Series]
 
     /// Every function a target may call: SPEC 5.1's and the others Grafana dashboards use often.
-    static let table: [String: Function] = specTable.merging(filterTable) { spec, _ in spec }.merging(statisticsTable) { spec, _ in spec }
+    static let table: [String: Function] = [filterTable, transformTable, groupTable, statisticsTable].reduce(specTable) {
+        $0.merging($1) { spec, _ in spec }
+    }
 
     /// The functions SPEC 5.1 names.
     private static let specTable: [String: Function] = [
