@@ -158,6 +158,17 @@ extension Functions {
         signature("movingMin", "Calculate", "The minimum over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
         signature("movingMax", "Calculate", "The maximum over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
         signature("movingMedian", "Calculate", "The median over a moving window of points or of time.", [series, P("windowSize", "intOrInterval", required: true)]),
+        signature("removeAbovePercentile", "Filter Data", "Values above the series' n-th percentile become null.", [series, P("n", "integer", required: true)]),
+        signature("removeBelowPercentile", "Filter Data", "Values below the series' n-th percentile become null.", [series, P("n", "integer", required: true)]),
+        signature("log", "Transform", "The logarithm of each value (null at or below 0).", [series, P("base", "float", default: "10")]),
+        signature("integralByInterval", "Transform", "A running total that starts again at 0 every interval from the start of the range.",
+                  [series, P("intervalUnit", "interval", required: true)]),
+        signature("threshold", "Graph", "A horizontal line at a value, with a name.",
+                  [P("value", "float", required: true), P("label", "string"), P("color", "string")]),
+        signature("aggregateLine", "Calculate", "Each series as a line at its average, minimum or maximum.",
+                  [series, P("func", "aggFunc", default: "avg", options: ["avg", "min", "max"])]),
+        signature("divideSeriesLists", "Combine", "Divides the series of one list by those of another, pair by pair.",
+                  [P("dividendSeriesList", "seriesList", required: true), P("divisorSeriesList", "seriesList", required: true)]),
         signature("sortByMinima", "Sorting", "The series whose maximum is above 0, by their minimum, lowest first.", [series]),
     ])
 }

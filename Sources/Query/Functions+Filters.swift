@@ -12,6 +12,8 @@ extension Functions {
         },
         "removeAboveValue": removeValues("removeAboveValue") { $0 > $1 },
         "removeBelowValue": removeValues("removeBelowValue") { $0 < $1 },
+        "removeAbovePercentile": removePercentile("removeAbovePercentile") { $0 > $1 },
+        "removeBelowPercentile": removePercentile("removeBelowPercentile") { $0 < $1 },
         "currentAbove": byStatistic(last, keepsUnknown: false) { $0 >= $1 },
         "currentBelow": byStatistic(last, keepsUnknown: true) { $0 <= $1 },
         "averageAbove": byStatistic(average, keepsUnknown: false) { $0 >= $1 },
@@ -65,6 +67,23 @@ extension Functions {
             return list.map { s in
                 var out = s.renamedAsCall("\(name)(\(s.name), \(pythonG(n)))")
                 out.values = s.values.map { v in v.flatMap { isPast($0, n) ? nil : $0 } }
+                return out
+            }
+        }
+    }
+
+    /// removeAbovePercentile and removeBelowPercentile: the values past the series' own n-th percentile
+    /// (`percentile`, nPercentile's) become null; a series with no value keeps its values and takes the name.
+    private static func removePercentile(_ name: String, _ isPast: @escaping @Sendable (Double, Double) -> Bool) -> Function {
+        { context, args throws(RenderError) in
+            let list = try args.seriesList(&context)
+            let n = try args.number("n")
+            guard n > 0 && n <= 100 else { throw RenderError("\(name): n must be above 0 and at most 100") }
+            return list.map { s in
+                var out = s.renamedAsCall("\(name)(\(s.name), \(pythonG(n)))")
+                if let bound = percentile(s.values, n) {
+                    out.values = s.values.map { v in v.flatMap { isPast($0, bound) ? nil : $0 } }
+                }
                 return out
             }
         }

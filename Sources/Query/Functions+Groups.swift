@@ -3,6 +3,7 @@ extension Functions {
     static let groupTable: [String: Function] = [
         "countSeries": countSeries,
         "groupByNodes": groupByNodes,
+        "divideSeriesLists": divideSeriesLists,
         "sumSeriesWithWildcards": withWildcards(pairwise: true),
         "averageSeriesWithWildcards": withWildcards(pairwise: false),
     ]
@@ -77,6 +78,26 @@ extension Functions {
         return keys.compactMap { key in
             guard var out = combined(callback, groups[key]!, reducer) else { return nil }
             out.name = key
+            return out
+        }
+    }
+
+    /// divideSeriesLists(dividendSeriesList, divisorSeriesList): the series of the two lists divided pair by
+    /// pair, each pair as long as its shorter series (Python's zip), named as divideSeries names them.
+    private static func divideSeriesLists(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let dividends = try args.seriesList(&context, "dividendSeriesList")
+        let divisors = try args.seriesList(&context, "divisorSeriesList")
+        guard dividends.count == divisors.count else {
+            throw RenderError("divideSeriesLists: the lists must be as long, not \(dividends.count) and \(divisors.count) series")
+        }
+        return zip(dividends, divisors).map { dividend, divisor in
+            let pair = normalize([dividend, divisor])
+            var out = pair[0].renamedAsCall("divideSeries(\(dividend.name),\(divisor.name))")
+            out.values = zip(pair[0].values, pair[1].values).map { a, b in
+                guard let a, let b, b != 0 else { return nil }
+                return a / b
+            }
+            (out.start, out.end) = normalizedSpan(pair)
             return out
         }
     }

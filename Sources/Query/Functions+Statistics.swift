@@ -11,6 +11,7 @@ extension Functions {
             return top - bottom
         },
         "percentileOfSeries": percentileOfSeries,
+        "aggregateLine": aggregateLine,
         "nPercentile": nPercentile,
         "sortByTotal": sortedBy(descending: true) { s in s.values.contains { $0 != nil } ? s.values.compactMap { $0 }.reduce(0, +) : nil },
         "sortByMaxima": sortedBy(descending: true, maximum),
@@ -65,6 +66,21 @@ extension Functions {
         guard let first = list.first, var out = combined("percentileOfSeries", list, { percentile($0, n, interpolate: interpolate) }) else { return [] }
         out = out.renamedAsCall("percentileOfSeries(\(first.pathExpression),\(pythonG(n)))")
         return [out]
+    }
+
+    /// aggregateLine(seriesList, func='avg'): each series as a constant line at its average, minimum or maximum
+    /// (null when it has no value), named with the value as Graphite's `%g` writes it.
+    private static func aggregateLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let method = try args.string("func", default: "avg")
+        let statistics: [String: @Sendable (Series) -> Double?] = ["avg": average, "min": minimum, "max": maximum]
+        guard let statistic = statistics[method] else { throw RenderError("aggregateLine: func must be avg, min or max, not '\(method.prefix(100))'") }
+        return list.map { s in
+            let value = statistic(s)
+            var line = constantSeries(0, context)
+            line.values = [value, value, value]
+            return line.renamedAsCall("aggregateLine(\(s.name), \(value.map(pythonG) ?? "None"))")
+        }
     }
 
     /// nPercentile(seriesList, n): each series as a line at its n-th percentile; a series with no value is left

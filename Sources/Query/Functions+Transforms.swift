@@ -25,6 +25,8 @@ extension Functions {
             }
         },
         "pow": pow,
+        "log": logarithm,
+        "integralByInterval": integralByInterval,
         "scaleToSeconds": scaleToSeconds,
         "cumulative": { context, args throws(RenderError) in
             try args.seriesList(&context).map { $0.consolidatedBy("sum") }
@@ -42,6 +44,12 @@ extension Functions {
         "dashed": graphOption("dashLength", default: .number(5)) { s, length in
             guard case .number(let n) = length else { return s }
             return s.renamed("dashed(\(s.name), \(pythonG(n)))")
+        },
+        "threshold": { context, args throws(RenderError) in
+            var line = constantSeries(try args.number("value"), context)
+            if case .string(let label)? = try? args.expression("label"), !label.isEmpty { line.name = label }
+            _ = try? args.expression("color")
+            return [line]
         },
         "secondYAxis": { context, args throws(RenderError) in
             try args.seriesList(&context).map { $0.renamed("secondYAxis(\($0.name))") }
@@ -88,6 +96,39 @@ extension Functions {
         return list.map { s in
             var out = s.renamedAsCall("pow(\(s.name),\(pythonG(factor)))")
             out.values = s.values.map { pythonPow($0, factor) }
+            return out
+        }
+    }
+
+    /// log(seriesList, base=10): the logarithm of each value, null for a value at or below 0, as Python's
+    /// math.log(value, base), which divides the natural logarithms.
+    private static func logarithm(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let base = try args.number("base", default: 10)
+        guard base > 0 && base != 1 && base.isFinite else { throw RenderError("log: the base must be a positive number other than 1") }
+        return list.map { s in
+            var out = s.renamedAsCall("log(\(s.name), \(pythonLiteral(base)))")
+            out.values = s.values.map { v in v.flatMap { $0 <= 0 ? nil : Foundation.log($0) / Foundation.log(base) } }
+            return out
+        }
+    }
+
+    /// integralByInterval(seriesList, intervalUnit): a running total that starts again at 0 at every whole
+    /// interval counted from the request's `from`; a null keeps the total so far.
+    private static func integralByInterval(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
+        let list = try args.seriesList(&context)
+        let unit = try args.string("intervalUnit")
+        let interval = try intervalSeconds(unit, "integralByInterval")
+        let from = context.from
+        return list.map { s in
+            var out = s.renamedAsCall("integralByInterval(\(s.name),'\(unit)')")
+            var total = 0.0
+            out.values = s.values.indices.map { i in
+                let t = s.start + i * s.step - from
+                if floorDiv(t, interval) != floorDiv(t - s.step, interval) { total = 0 }
+                if let v = s.values[i] { total += v }
+                return total
+            }
             return out
         }
     }

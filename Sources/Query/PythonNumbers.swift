@@ -45,9 +45,10 @@ public func pythonInt(_ n: Double) -> Int {
     Int(min(0x1p53, max(-0x1p53, n)))
 }
 
-/// Python's `%g`, with which Graphite puts a function's factor into a name (`scale(x,1e+06)`).
+/// Python's `%g`, with which Graphite puts a function's factor into a name (`scale(x,1e+06)`). C's writes a NaN
+/// with its sign bit set as `-nan`; Python writes every NaN as `nan`.
 func pythonG(_ value: Double) -> String {
-    String(format: "%g", value)
+    value.isNaN ? "nan" : String(format: "%g", value)
 }
 
 /// Python's `str` of a number as the target wrote it (`constantLine(100)`, `asPercent(x,2.5)`): a whole number

@@ -172,7 +172,7 @@ extension ResponseBody {
         #expect(params.map { $0["type"] as? String } == ["seriesList", "interval", "aggFunc", "boolean"])
         #expect(params[2]["default"] as? String == "sum" && summarize["group"] as? String == "Transform")
         // Every function a target may call, SPEC 5.1's and those beyond it, and nothing else.
-        #expect(functions.count == 80 && functions["sortByName"] != nil && functions["aliasByMetric"] != nil)
+        #expect(functions.count == 87 && functions["sortByName"] != nil && functions["aliasByMetric"] != nil)
 
         // Branches before leaves, as Graphite lists them, whatever their names.
         let tenant = try #require(try t.app.store.account(email: "a@example.com")).tenantID

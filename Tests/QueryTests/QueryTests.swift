@@ -349,6 +349,9 @@ import TestSupport
         #expect(try run("movingMedian", [lone], extra: [.number(2)]).first?.values == [1, nil, nil])
         #expect(try run("groupByNodes", [lone], extra: [.string("sumSeries"), .number(1), .number(0)]).map(\.name) == ["y.x"])
         #expect(throws: RenderError.self) { try run("groupByNodes", [lone], extra: [.string("sumSeries"), .number(2)]) }
+        // divideSeriesLists over two steps (graphite-render fails): a at b's 20 s is 1, 3.5, 6, over 10, nil, 30.
+        let quotient = try call("divideSeriesLists", [.path("a"), .path("b")], over: [a, b]).first
+        #expect(quotient?.values == [0.1, nil, 0.2] && quotient?.step == 20 && quotient?.name == "divideSeries(a,b)")
     }
 
     /// What graphite-render fails on or sorts otherwise: rangeOfSeries over rows with nulls (its Python 3 max of

@@ -81,6 +81,12 @@ QUERIES = [
     "movingSum(a.b.*,3)", "movingSum(a.b.c,'1min')", "movingSum(slow.e,2)", "movingSum(z.*,4)", "movingMin(a.b.*,3)", "movingMin(a.b.c,'1min')",
     "movingMax(a.b.*,5)", "movingMax(counter.hits,'2min')", "movingMedian(a.b.*,3)", "movingMedian(a.b.c,4)", "movingMedian(a.b.c,'1min')",
     "movingMedian(z.{big,whole},5)", "movingMin(a.b.c,1)", "sumSeries(movingMax(a.b.*,2))",
+    "removeAbovePercentile(a.b.*,50)", "removeBelowPercentile(a.b.*,90)", "removeAbovePercentile(z.{big,whole,tiny},10)",
+    "removeBelowPercentile(divideSeries(a.b.c,z.zero),50)", "log(a.b.*)", "log(a.b.c,2)", "log(z.*,2.5)", "log(counter.hits,10)",
+    "integralByInterval(a.b.*,'1min')", "integralByInterval(a.b.c,'5min')", "integralByInterval(slow.e,'90s')", "threshold(42)",
+    "threshold(42,'limit')", "threshold(-1.5,'x','red')", "threshold(7,label='lbl')", "aggregateLine(a.b.*)", "aggregateLine(a.b.c,'max')",
+    "aggregateLine(a.b.d,'min')", "aggregateLine(divideSeries(a.b.c,z.zero))", "aggregateLine(z.*)", "divideSeriesLists(a.b.*,a.b.*)",
+    "divideSeriesLists(a.b.*,group(a.b.d,a.b.c))", "sumSeries(divideSeriesLists(a.b.*,a.b.*))", "divideSeriesLists(movingAverage(a.b.d,2),a.b.c)",
 ]
 # Over series of different steps the result ends a whole number of the common step after its start, counted from
 # the latest end of the series before they were consolidated (a last, partial group does not move it).
@@ -493,6 +499,8 @@ RANDOM_SIGNATURES = {
     "changed": "S", "pow": "SN", "scaleToSeconds": "SC", "cumulative": "S", "fallbackSeries": "SS", "color": "SA",
     "dashed": "S", "secondYAxis": "S", "stddevSeries": "SS", "percentileOfSeries": "SP", "nPercentile": "SP", "sortByTotal": "S",
     "groupByNodes": "SGI", "movingSum": "SC", "movingMin": "SC", "movingMax": "SC", "movingMedian": "SC",
+    "removeAbovePercentile": "SP", "removeBelowPercentile": "SP", "log": "S", "integralByInterval": "SV", "aggregateLine": "S",
+    "divideSeriesLists": "SS", "threshold": "N",
 }
 RANDOM_ARGUMENTS = {
     "N": ["2", "-1.5", "0.25", "10"], "D": ["a.b.c", "counter.hits", "sumSeries(a.b.*)"], "A": ["'x'"],
