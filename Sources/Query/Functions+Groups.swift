@@ -32,13 +32,11 @@ extension Functions {
             totalText = totals[0].name
         }
         return list.map { s in
-            var out = s
+            var out = s.renamedAsCall("asPercent(\(s.name),\(totalText))")
             out.values = s.values.indices.map { i in
                 guard let v = s.values[i], i < totalValues.count, let t = totalValues[i], t != 0 else { return nil }
                 return v / t * 100
             }
-            out.name = "asPercent(\(s.name),\(totalText))"
-            out.pathExpression = out.name
             return out
         }
     }
@@ -59,27 +57,31 @@ extension Functions {
         return try grouped(list, byNodes: try args.integers(), callback, "groupByNodes")
     }
 
-    /// The groups in the order their first series came, each reduced by `callback` and named by its key.
+    /// The groups by the nodes' key, each reduced by `callback` and named by its key.
     private static func grouped(_ list: [Series], byNodes nodes: [Int], _ callback: String, _ name: String) throws(RenderError) -> [Series] {
         guard let reducer = reducers[callback] else { throw RenderError("\(name): unsupported callback '\(callback)'") }
-        var keys: [String] = []
-        var groups: [String: [Series]] = [:]
-        for s in list {
+        let groups = try inOrder(list) { s throws(RenderError) in
             let path = MetricPath(s.name)
             var parts: [String] = []
             for node in nodes {
                 guard let part = path[node] else { throw RenderError("\(name): node \(node) is out of range for \(s.name)") }
                 parts.append(String(part))
             }
-            let key = parts.joined(separator: ".")
+            return parts.joined(separator: ".")
+        }
+        return groups.compactMap { key, group in combined(callback, group, reducer)?.renamed(key) }
+    }
+
+    /// The series grouped by `key`, the groups in the order their first series came, as Graphite keeps them.
+    private static func inOrder(_ list: [Series], key: (Series) throws(RenderError) -> String) throws(RenderError) -> [(key: String, series: [Series])] {
+        var keys: [String] = []
+        var groups: [String: [Series]] = [:]
+        for s in list {
+            let key = try key(s)
             if groups[key] == nil { keys.append(key) }
             groups[key, default: []].append(s)
         }
-        return keys.compactMap { key in
-            guard var out = combined(callback, groups[key]!, reducer) else { return nil }
-            out.name = key
-            return out
-        }
+        return keys.map { ($0, groups[$0]!) }
     }
 
     /// divideSeriesLists(dividendSeriesList, divisorSeriesList): the series of the two lists divided pair by
@@ -90,16 +92,7 @@ extension Functions {
         guard dividends.count == divisors.count else {
             throw RenderError("divideSeriesLists: the lists must be as long, not \(dividends.count) and \(divisors.count) series")
         }
-        return zip(dividends, divisors).map { dividend, divisor in
-            let pair = normalize([dividend, divisor])
-            var out = pair[0].renamedAsCall("divideSeries(\(dividend.name),\(divisor.name))")
-            out.values = zip(pair[0].values, pair[1].values).map { a, b in
-                guard let a, let b, b != 0 else { return nil }
-                return a / b
-            }
-            (out.start, out.end) = normalizedSpan(pair)
-            return out
-        }
+        return zip(dividends, divisors).map { quotient($0, $1, rows: .shorter) }
     }
 
     /// countSeries(*seriesLists): how many series there are, at every point of their common span; with none, a
@@ -121,20 +114,15 @@ extension Functions {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
             let positions = Set(try args.integers())
-            var keys: [String] = []
-            var groups: [String: [Series]] = [:]
-            for s in list {
-                let key = s.name.split(separator: ".", omittingEmptySubsequences: false).enumerated()
+            let groups = try inOrder(list) { s in
+                s.name.split(separator: ".", omittingEmptySubsequences: false).enumerated()
                     .filter { !positions.contains($0.offset) }.map { String($0.element) }.joined(separator: ".")
-                if groups[key] == nil { keys.append(key) }
-                groups[key, default: []].append(s)
             }
-            return keys.compactMap { key in
-                let group = groups[key]!
+            return groups.compactMap { key, group in
                 let combinedGroup = pairwise
                     ? group.dropFirst().reduce(group[0]) { total, s in combined("sumSeries", [s, total], .sum) ?? total }
                     : combined("averageSeries", group, .average)
-                return combinedGroup.map { var out = $0; out.name = key; return out }
+                return combinedGroup?.renamed(key)
             }
         }
     }

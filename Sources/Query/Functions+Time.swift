@@ -19,8 +19,7 @@ extension Functions {
         let list = try shifted.evaluate(expression)
         context.touched = shifted.touched
         return list.map { s in
-            var out = s
-            out.name = "timeShift(\(s.name), \(shift))"
+            var out = s.renamed("timeShift(\(s.name), \(shift))")
             // Without resetEnd the series keeps its own length from the unshifted start.
             out.end = resetEnd ? base.end : s.end - s.start + base.start
             out.start = base.start
@@ -100,14 +99,14 @@ extension Functions {
     }
 
     /// movingMin, movingMax and movingMedian: `reduce` of each window of `points` values before a point.
-    static func movingWindows(_ name: String, _ reduce: @escaping @Sendable (ArraySlice<Double?>) -> Double?) -> Function {
+    static func movingWindows(_ name: String, _ reduce: @escaping Statistic) -> Function {
         moving(name) { series, points in
-            series.count > points ? (points..<series.count).map { reduce(series[($0 - points)..<$0]) } : []
+            series.count > points ? (points..<series.count).map { reduce(Array(series[($0 - points)..<$0])) } : []
         }
     }
 
     /// The median as graphite-render takes it: the known values sorted, the one at half their count rounded down.
-    @Sendable static func median(_ window: ArraySlice<Double?>) -> Double? {
+    @Sendable static func median(_ window: [Double?]) -> Double? {
         let known = window.compactMap { $0 }.sorted()
         return known.isEmpty ? nil : known[known.count / 2]
     }

@@ -9,7 +9,7 @@ extension Functions {
         },
         "substr": substr,
         "offsetToZero": transform("offsetToZero", keepsPath: true) { s in
-            guard let lowest = minimum(s) else { return s.values }
+            guard let lowest = minimum(s.values) else { return s.values }
             return s.values.map { $0.map { $0 - lowest } }
         },
         "invert": transform("invert", keepsPath: true) { s in s.values.map { pythonPow($0, -1) } },

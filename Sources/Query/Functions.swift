@@ -51,12 +51,7 @@ public enum Functions {
     ]
 
     /// The reducers groupByNode may name.
-    static let reducers: [String: @Sendable ([Double?]) -> Double?] = [
-        "sumSeries": { row in let k = row.compactMap { $0 }; return k.isEmpty ? nil : k.reduce(0, +) },
-        "averageSeries": { row in let k = row.compactMap { $0 }; return k.isEmpty ? nil : k.reduce(0, +) / Double(k.count) },
-        "maxSeries": { $0.compactMap { $0 }.max() },
-        "minSeries": { $0.compactMap { $0 }.min() },
-    ]
+    static let reducers: [String: Statistic] = ["sumSeries": total, "averageSeries": average, "maxSeries": maximum, "minSeries": minimum]
 
     /// The list `/functions` describes, sorted.
     public static var names: [String] { table.keys.sorted() }
@@ -74,6 +69,11 @@ public enum Functions {
 
     private static func fold(_ name: String, _ fold: Fold) -> Function {
         { context, args throws(RenderError) in combined(name, try args.remainingSeries(&context), fold).map { [$0] } ?? [] }
+    }
+
+    /// A combining function that reduces each row of its series lists (stddevSeries, rangeOfSeries).
+    static func fold(_ name: String, _ reducer: @escaping Statistic) -> Function {
+        { context, args throws(RenderError) in combined(name, try args.remainingSeries(&context), reducer).map { [$0] } ?? [] }
     }
 
     /// Normalizes to the common step and folds each row's known values. Series by series into one accumulator
@@ -177,27 +177,32 @@ public enum Functions {
         // No divisor at all: as Graphite, each dividend stays, named for the missing divisor, with no values.
         if divisors.isEmpty {
             return dividends.map { dividend in
-                var out = dividend
+                var out = dividend.renamedAsCall("divideSeries(\(dividend.name),MISSING)")
                 out.values = dividend.values.map { _ in nil }
-                out.name = "divideSeries(\(dividend.name),MISSING)"
-                out.pathExpression = out.name
                 return out
             }
         }
         guard divisors.count == 1 else { throw RenderError("divideSeries: the divisor must be exactly one series, got \(divisors.count)") }
-        return dividends.map { dividend in
-            let pair = normalize([dividend, divisors[0]])
-            var out = pair[0]
-            // Row by row as Python's zip_longest pairs them: as many rows as the longer of the two has.
-            out.values = (0..<max(pair[0].values.count, pair[1].values.count)).map { i in
-                guard i < pair[0].values.count, let a = pair[0].values[i], i < pair[1].values.count, let b = pair[1].values[i], b != 0 else { return nil }
-                return a / b
-            }
-            (out.start, out.end) = normalizedSpan(pair)
-            out.name = "divideSeries(\(dividend.name),\(divisors[0].name))"
-            out.pathExpression = out.name
-            return out
+        return dividends.map { quotient($0, divisors[0], rows: .longer) }
+    }
+
+    /// How many rows a quotient of two series of different lengths has: Python's zip_longest (divideSeries) or
+    /// zip (divideSeriesLists).
+    enum Rows { case longer, shorter }
+
+    /// `divideSeries(dividend,divisor)`: at their common step, row by row, null where either is null or the
+    /// divisor is 0.
+    static func quotient(_ dividend: Series, _ divisor: Series, rows: Rows) -> Series {
+        let pair = normalize([dividend, divisor])
+        let (a, b) = (pair[0].values, pair[1].values)
+        let count = rows == .longer ? max(a.count, b.count) : min(a.count, b.count)
+        var out = pair[0].renamedAsCall("divideSeries(\(dividend.name),\(divisor.name))")
+        out.values = (0..<count).map { i in
+            guard i < a.count, let x = a[i], i < b.count, let y = b[i], y != 0 else { return nil }
+            return x / y
         }
+        (out.start, out.end) = normalizedSpan(pair)
+        return out
     }
 
     // MARK: - Per series
@@ -220,10 +225,8 @@ public enum Functions {
             let list = try args.seriesList(&context)
             let factor = try args.number(parameter, default: fallback)
             return list.map { s in
-                var out = s
+                var out = s.renamedAsCall("\(name)(\(s.name),\(pythonG(factor)))")
                 out.values = s.values.map { body($0, factor, s) }
-                out.name = "\(name)(\(s.name),\(pythonG(factor)))"
-                out.pathExpression = out.name
                 return out
             }
         }
@@ -239,12 +242,10 @@ public enum Functions {
             reference.contains { i < $0.values.count && $0.values[i] != nil }
         }
         return list.map { s in
-            var out = s
+            var out = s.renamedAsCall("transformNull(\(s.name),\(pythonG(fallback))\(reference.isEmpty ? "" : ",referenceSeries"))")
             out.values = s.values.enumerated().map { i, v in
                 v ?? (covered.isEmpty || (i < covered.count && covered[i]) ? fallback : nil)
             }
-            out.name = "transformNull(\(s.name),\(pythonG(fallback))\(reference.isEmpty ? "" : ",referenceSeries"))"
-            out.pathExpression = out.name
             return out
         }
     }
@@ -267,7 +268,7 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let maxValue = try args.optionalNumber("maxValue")
         return list.map { s in
-            var out = s
+            var out = s.renamedAsCall("perSecond(\(s.name))")
             var previous: Double?
             var step = Double(s.step)
             out.values = s.values.map { value -> Double? in
@@ -288,8 +289,6 @@ public enum Functions {
                 if let maxValue, maxValue >= value { return ((maxValue - prev) + value + 1) / step }
                 return nil
             }
-            out.name = "perSecond(\(s.name))"
-            out.pathExpression = out.name
             return out
         }
     }
@@ -298,10 +297,8 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let maxValue = try args.optionalNumber("maxValue")
         return list.map { s in
-            var out = s
+            var out = s.renamedAsCall("nonNegativeDerivative(\(s.name))")
             out.values = derivative(s.values, maxValue: maxValue, nonNegative: true)
-            out.name = "nonNegativeDerivative(\(s.name))"
-            out.pathExpression = out.name
             return out
         }
     }
@@ -310,7 +307,7 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let limit = try args.number("limit", default: .infinity)
         return list.map { s in
-            var out = s
+            var out = s.renamedAsCall("keepLastValue(\(s.name))")
             var last: Double?
             var gap = 0
             var values = s.values
@@ -325,8 +322,6 @@ public enum Functions {
             }
             if gap > 0, Double(gap) <= limit, let last { for j in (values.count - gap)..<values.count { values[j] = last } }
             out.values = values
-            out.name = "keepLastValue(\(s.name))"
-            out.pathExpression = out.name
             return out
         }
     }
@@ -336,17 +331,15 @@ public enum Functions {
     private static func alias(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let list = try args.seriesList(&context)
         let name = try args.string("newName")
-        return list.map { var s = $0; s.name = name; return s }
+        return list.map { $0.renamed(name) }
     }
 
     private static func aliasByNode(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         let list = try args.seriesList(&context)
         let nodes = try args.integers()
         return list.map { s in
-            var out = s
             let path = MetricPath(baseName(s.name))
-            out.name = nodes.compactMap { path[$0] }.joined(separator: ".")
-            return out
+            return s.renamed(nodes.compactMap { path[$0] }.joined(separator: "."))
         }
     }
 
@@ -368,22 +361,32 @@ public enum Functions {
         let list = try args.seriesList(&context)
         let search = try args.string("search")
         let replace = try args.string("replace")
-        guard let regex = TimedRegex(search) else { throw RenderError("aliasSub: '\(search)' is not a regular expression") }
+        let regex = try compiled(search, "aliasSub")
         let unescaped = pythonTemplate(replace)
         let deadline = threadCPUSeconds() + regexSeconds
         return try list.map { s throws(RenderError) in
-            var out = s
             guard let name = regex.replacingMatches(in: s.name, template: unescaped, deadline: deadline) else {
-                throw RenderError("aliasSub: '\(search.prefix(100))' took more than \(Int(regexSeconds * 1000)) ms on these names; simplify it")
+                throw tooSlow(search, "aliasSub")
             }
-            out.name = name
-            return out
+            return s.renamed(name)
         }
     }
 
-    /// How much CPU time one aliasSub's pattern may take over all its series. CPU time, not wall time: on a
-    /// busy server a render waits for a CPU, and that wait must not fail a pattern that is merely slow.
+    /// How much CPU time one function's pattern (aliasSub, grep, exclude) may take over all its series. CPU time,
+    /// not wall time: on a busy server a render waits for a CPU, and that wait must not fail a pattern that is
+    /// merely slow.
     static let regexSeconds = 0.25
+
+    /// A target's regular expression, or a 400 naming the function when it is none.
+    static func compiled(_ pattern: String, _ function: String) throws(RenderError) -> TimedRegex {
+        guard let regex = TimedRegex(pattern) else { throw RenderError("\(function): '\(pattern.prefix(100))' is not a regular expression") }
+        return regex
+    }
+
+    /// The 400 for a pattern that ran past `regexSeconds`.
+    static func tooSlow(_ pattern: String, _ function: String) -> RenderError {
+        RenderError("\(function): '\(pattern.prefix(100))' took more than \(Int(regexSeconds * 1000)) ms on these names; simplify it")
+    }
 
     private static func constantLine(_ context: inout RenderContext, _ args: inout Arguments) throws(RenderError) -> [Series] {
         [constantSeries(try args.number("value"), context)]
@@ -453,11 +456,11 @@ public enum Functions {
     /// highest and none of the lowest, and a negative n drops from the other end). A series without a key (no
     /// value at all) sorts below every number, as None did in the Python 2 that Graphite was written for
     /// (graphite-render fails comparing it).
-    static func rank(_ ranking: Ranking, _ key: @escaping @Sendable (Series) -> Double?) -> Function {
+    static func rank(_ ranking: Ranking, _ key: @escaping Statistic) -> Function {
         { context, args throws(RenderError) in
             let list = try args.seriesList(&context)
             let n = try args.integer("n", default: 1)
-            let ascending = list.enumerated().map { i, s in (index: i, series: s, key: key(s) ?? -.infinity) }
+            let ascending = list.enumerated().map { i, s in (index: i, series: s, key: key(s.values) ?? -.infinity) }
                 .sorted { ($0.key, $0.index) < ($1.key, $1.index) }
             // -n would trap for the lowest Int, whose negation Python has and Swift does not.
             let top = ascending[pythonIndex(n == .min ? .max : -n, count: ascending.count)...]

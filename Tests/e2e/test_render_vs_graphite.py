@@ -188,14 +188,15 @@ def strict_json(text):
     return json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} is no JSON"))
 
 
-def compare(both, query, **extra):
+def compare(both, query, ours=None, adjust=lambda answer: answer, **extra):
     """Renders `query` from both servers and compares names, timestamps and values. Where JSON has no number,
     Telewall writes null and graphite-render NaN or Infinity, which are no JSON (README: deliberate differences);
-    theirs is read as null, and Telewall's must be JSON."""
+    theirs is read as null, and Telewall's must be JSON. `ours` are parameters only Telewall is asked with, and
+    `adjust` turns graphite-render's answer into the one expected of them."""
     service, tenant, graphite, now = both
-    params = urllib.parse.urlencode({"target": query, "from": now - 1200, "until": now - 60, "format": "json", **extra})
-    expected = json.loads(graphite.get("/render?" + params).data, parse_constant=lambda token: None)
-    status, body, _ = service.request("GET", "/render?" + params, headers={"Cookie": tenant.cookie})
+    params = {"target": query, "from": now - 1200, "until": now - 60, "format": "json", **extra}
+    expected = adjust(json.loads(graphite.get("/render?" + urllib.parse.urlencode(params)).data, parse_constant=lambda token: None))
+    status, body, _ = service.request("GET", "/render?" + urllib.parse.urlencode({**params, **(ours or {})}), headers={"Cookie": tenant.cookie})
     assert status == 200, body
     got = strict_json(body)
     assert [s["target"] for s in got] == [s["target"] for s in expected]
@@ -284,12 +285,10 @@ def test_max_data_points_and_no_null_points_as_graphite(both, query, extra):
 def test_sort_by_maxima_is_highest_first_as_graphite_web(both):
     """graphite-web 1.1 sorts by maximum from the highest down, as Graphite's documentation says; graphite-render
     sorts the other way. With no two maxima equal, graphite-render's order reversed is graphite-web's."""
-    service, tenant, graphite, now = both
-    params = urllib.parse.urlencode({"target": "sortByMaxima(transformNull(group(a.b.*,slow.e,counter.hits),-100))", "from": now - 1200, "until": now - 60, "format": "json"})
-    theirs = [s["target"] for s in json.loads(graphite.get("/render?" + params).data)]
-    status, body, _ = service.request("GET", "/render?" + params, headers={"Cookie": tenant.cookie})
-    assert status == 200 and len(theirs) == 4
-    assert [s["target"] for s in json.loads(body)] == theirs[::-1]
+    def reversed_four(answer):
+        assert len(answer) == 4
+        return answer[::-1]
+    compare(both, "sortByMaxima(transformNull(group(a.b.*,slow.e,counter.hits),-100))", adjust=reversed_four)
 
 
 def without_null_points(answer):
@@ -310,22 +309,8 @@ def test_no_null_points_leaves_out_what_json_writes_as_null(both, query, max_poi
     (graphite-render ignores noNullPoints then, and keeps NaN). Telewall writes an infinity as null (graphite-web
     as 1e9999), so it leaves that out too: no null under noNullPoints. The expected answer is graphite-render's
     (with maxDataPoints when given) with those points, then empty series, taken out here."""
-    service, tenant, graphite, now = both
-    params = {"target": query, "from": now - 1200, "until": now - 60, "format": "json"}
-    if max_points:
-        params["maxDataPoints"] = max_points
-    else:
-        params["noNullPoints"] = "true"
-    theirs = json.loads(graphite.get("/render?" + urllib.parse.urlencode(params)).data, parse_constant=lambda token: None)
-    expected = without_null_points(theirs)
-    status, body, _ = service.request("GET", "/render?" + urllib.parse.urlencode({**params, "noNullPoints": "true"}),
-                                      headers={"Cookie": tenant.cookie})
-    assert status == 200, body
-    got = strict_json(body)
-    assert [s["target"] for s in got] == [s["target"] for s in expected]
-    for ours, wanted in zip(got, expected):
-        assert [p[1] for p in ours["datapoints"]] == [p[1] for p in wanted["datapoints"]], ours["target"]
-        assert all(close(p[0], q[0]) for p, q in zip(ours["datapoints"], wanted["datapoints"])), ours["target"]
+    extra = {"maxDataPoints": max_points} if max_points else {"noNullPoints": "true"}
+    compare(both, query, ours={"noNullPoints": "true"}, adjust=without_null_points, **extra)
 
 
 @pytest.mark.parametrize("query,extra", [
